@@ -1,0 +1,21 @@
+"""The table of contents: assembles assets, checks, jobs, schedules, sensors and resources. No logic here."""
+
+from dagster import Definitions, in_process_executor
+from dagster_dbt import DbtCliResource
+
+from pipelines.jobs import refresh_job, nightly_refresh_schedule
+from pipelines.publish.assets import published_warehouse
+from pipelines.reference.assets import raw_admin_units
+from pipelines.reports.assets import national_report
+from pipelines.transform.assets import dbt_models
+from pipelines.transform.project import DBT_EXECUTABLE, dbt_project
+
+defs = Definitions(
+    assets=[raw_admin_units, dbt_models, national_report, published_warehouse],
+    asset_checks=[],
+    jobs=[refresh_job],
+    schedules=[nightly_refresh_schedule],
+    sensors=[],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    executor=in_process_executor,
+)

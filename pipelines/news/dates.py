@@ -1,0 +1,177 @@
+"""Dates in Vietnamese news: 'ngày 7/4', '07/04/2021', '7.4', '7-4-2021', 'tháng 4/2021', 'quý I/2023',
+'năm 2021', 'đến nay'. A date without a year takes the article's (published) year.
+
+Each mention also gets a role: 'point', 'from' ('từ ngày...'), 'until' ('đến ngày...', 'tính đến...') or
+'document' (the date of a decree or plan: 'Kế hoạch số 12/KH-CAT ngày 5/3/2021'), which claims never use
+as their as-of date.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from pipelines.news.normalize import NOT_WORD_AFTER, NOT_WORD_BEFORE, fold_variants
+
+ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date expression: offsets into the text, the resolved parts, its precision and its role."""
+
+    start: int
+    end: int
+    year: int | None
+    month: int | None
+    day: int | None
+    precision: str  # "day" | "month" | "year" | "now"
+    role: str  # "point" | "from" | "until" | "document"
+
+    @property
+    def iso(self) -> str | None:
+        """'YYYY-MM-DD' for a day, 'YYYY-MM' for a month/quarter/year-end, None when the year is unknown."""
+        if self.year is None:
+            return None
+        if self.precision in ("day", "now"):
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+_YEAR = r"((?:19|20)\d\d)"
+_D = r"(\d{1,2})"
+_M = r"(\d{1,2})"
+_DAY_CUE = r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm|từ|đến|tới|hết|trước|sau)"
+_NB = NOT_WORD_BEFORE
+_NA = NOT_WORD_AFTER
+# Date patterns in priority order (longer, more specific first); all run on fold_variants(text).
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("dmy_words", re.compile(_NB + r"ngày\s+" + _D + r"\s+tháng\s+" + _M + r"(?:\s*(?:năm|,)\s*" + _YEAR + ")?"
+                             + _NA)),
+    ("dmy", re.compile(r"(?<![\d/.,-])" + _D + r"([/.-])" + _M + r"\2" + _YEAR + r"(?![\d/])")),
+    ("dm_slash", re.compile(_NB + _DAY_CUE + r"(?:\s+ngày)?\s+" + _D + r"\s*([/.-])\s*" + _M
+                            + r"(?![\d/%]|[.,-]\d)")),
+    ("my_words", re.compile(_NB + r"tháng\s+" + _M + r"(?:\s*(?:[/.-]|năm)\s*" + _YEAR + r")?(?![\d/%]|[.,-]\d)")),
+    ("quarter", re.compile(_NB + r"quý\s+(iv|iii|ii|i|[1-4])" + _NA + r"(?:\s*(?:[/.-]|năm)\s*" + _YEAR + ")?")),
+    ("months_of_year", re.compile(_NB + r"(6|9|sáu|chín)\s+tháng\s+(đầu|cuối)?\s*năm(?:\s+" + _YEAR + ")?" + _NA)),
+    ("year", re.compile(_NB + r"(?:(cuối|hết|đầu|giữa)\s+)?năm\s+" + _YEAR + r"(?![\d/-])")),
+    ("now", re.compile(_NB + r"(?:(?:tính\s+)?(?:đến|tới)\s+(?:nay|thời\s+điểm\s+(?:này|hiện\s+tại|hiện\s+nay))"
+                       r"|hiện\s+nay|hiện\s+tại|đến\s+thời\s+điểm\s+hiện\s+tại|đến\s+hiện\s+tại)" + _NA)),
+)
+_UNIT_AFTER = re.compile(r"\s*(?:xã|phường|thị\s+trấn|đơn\s+vị|cán\s+bộ|đồng\s+chí|trụ\s+sở|huyện|công\s+an)" + _NA)
+_DOC_BEFORE = re.compile(
+    r"(?:số\s*\d+[\w/.-]*|\d+/\d{4}/[\w-]+|\d+/[a-zđ]+-[\w-]+|ban\s+hành|ký|kí)\s*,?\s*$"
+)
+_LEADING_CUE = re.compile(r"\s*(?:ngày|sáng|chiều|tối|trưa|đêm|hôm)?\s*$")
+_FROM_BEFORE = re.compile(r"(?:^|\s)(?:từ|kể\s+từ|bắt\s+đầu\s+từ)\s*$")
+_UNTIL_BEFORE = re.compile(r"(?:^|\s)(?:đến|tới|tính\s+đến|tính\s+tới|đến\s+hết|đến\s+cuối|cho\s+đến)\s*$")
+
+
+def find_dates(text: str, published: date | None, folded: str | None = None) -> list[DateMention]:
+    """All date expressions in text, sorted by offset, non-overlapping, resolved against `published`."""
+    folded = fold_variants(text) if folded is None else folded
+    taken: list[tuple[int, int]] = []
+    found: list[DateMention] = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(folded):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            mention = _resolve(kind, m, folded, published)
+            if mention is None:
+                continue
+            taken.append((m.start(), m.end()))
+            found.append(mention)
+    found.sort(key=lambda d: d.start)
+    return found
+
+
+def parse_date(text: str, published: date | None = None) -> DateMention | None:
+    """The first date expression in text (a convenience for tests and callers with one phrase)."""
+    found = find_dates(text, published)
+    return found[0] if found else None
+
+
+def _resolve(kind: str, m: re.Match[str], folded: str, published: date | None) -> DateMention | None:
+    start, end = m.start(), m.end()
+    pub_year = published.year if published else None
+    if kind == "dmy_words":
+        return _day(start, end, int(m.group(1)), int(m.group(2)), _int(m.group(3)) or pub_year, folded)
+    if kind == "dmy":
+        return _day(start, end, int(m.group(1)), int(m.group(3)), int(m.group(4)), folded)
+    if kind == "dm_slash":
+        if _UNIT_AFTER.match(folded, end):
+            return None  # '37/37 xã' is a fraction, not a date
+        if m.group(2) == "." and not re.match(r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm)", m.group(0)):
+            return None
+        return _day(start, end, int(m.group(1)), int(m.group(3)), pub_year, folded)
+    if kind == "my_words":
+        if _UNIT_AFTER.match(folded, end):
+            return None
+        month = int(m.group(1))
+        return _month(start, end, _int(m.group(2)) or pub_year, month, folded)
+    if kind == "quarter":
+        quarter = ROMAN_QUARTERS[m.group(1)]
+        return _month(start, end, _int(m.group(2)) or pub_year, quarter * 3, folded)
+    if kind == "months_of_year":
+        months = 6 if m.group(1) in ("6", "sáu") else 9
+        if m.group(2) == "cuối":
+            months = 12
+        return _month(start, end, _int(m.group(3)) or pub_year, months, folded)
+    if kind == "year":
+        return _year(start, end, int(m.group(2)), m.group(1), published, folded)
+    if kind == "now":
+        if published is None:
+            return DateMention(start, end, None, None, None, "now", "until")
+        return DateMention(start, end, published.year, published.month, published.day, "now", "until")
+    raise AssertionError(kind)
+
+
+def _int(group: str | None) -> int | None:
+    return int(group) if group else None
+
+
+def _role(folded: str, start: int) -> str:
+    before = _LEADING_CUE.sub("", folded[max(0, start - 40):start])
+    if _DOC_BEFORE.search(before):
+        return "document"
+    head = folded[start:start + 6]
+    if head.startswith(("từ", "kể")) or _FROM_BEFORE.search(before):
+        return "from"
+    if head.startswith(("đến", "tới", "hết")) or _UNTIL_BEFORE.search(before):
+        return "until"
+    return "point"
+
+
+def _day(start: int, end: int, day: int, month: int, year: int | None, folded: str) -> DateMention | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    if year is not None:
+        try:
+            date(year, month, day)
+        except ValueError:
+            return None
+    return DateMention(start, end, year, month, day, "day", _role(folded, start))
+
+
+def _month(start: int, end: int, year: int | None, month: int, folded: str) -> DateMention | None:
+    if not 1 <= month <= 12:
+        return None
+    return DateMention(start, end, year, month, None, "month", _role(folded, start))
+
+
+def _year(start: int, end: int, year: int, modifier: str | None, published: date | None,
+          folded: str) -> DateMention:
+    """'năm 2021' as a point in time: the publication date in the same year, else that year's end (or start)."""
+    role = _role(folded, start)
+    if modifier == "đầu":
+        return DateMention(start, end, year, 1, None, "month", role)
+    if modifier is None and published is not None and published.year == year:
+        return DateMention(start, end, year, published.month, published.day, "now", role)
+    return DateMention(start, end, year, 12, None, "year", role)
+
+
+def month_end(year: int, month: int) -> date:
+    """The last day of a month (handy for callers turning 'YYYY-MM' into a date)."""
+    return date(year, month, calendar.monthrange(year, month)[1])

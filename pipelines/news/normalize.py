@@ -1,0 +1,167 @@
+"""Unicode and spelling normalization for Vietnamese news text, with offsets kept intact.
+
+Every folding function here maps an NFC string to a string of the SAME length, character for character, so a
+regex match on the folded copy gives offsets that are valid in the original text. Callers fold an NFC text
+(`Article.text` is NFC already); `nfc` is the one step that may change the length.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_WORD_CHARS = "a-zA-Z0-9àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ" \
+              "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ"
+WORD_CLASS = f"[{_WORD_CHARS}]"
+NOT_WORD_BEFORE = f"(?<![{_WORD_CHARS}])"
+NOT_WORD_AFTER = f"(?![{_WORD_CHARS}])"
+
+# Tone marks by vowel: plain, grave, acute, hook, tilde, dot.
+_TONES = {
+    "a": "aàáảãạ", "o": "oòóỏõọ", "u": "uùúủũụ", "y": "yỳýỷỹỵ", "i": "iìíỉĩị", "e": "eèéẻẽẹ",
+}
+
+
+def nfc(text: str) -> str:
+    """Compose decomposed diacritics (e.g. 'a' + U+0301) into single code points."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _lower_same_length(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    # A few exotic characters lower to two code points; keep those unchanged to protect offsets.
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _old_tone_fixes() -> list[tuple[re.Pattern[str], dict[str, str]]]:
+    """Old tone placement ('hoà', 'thuỷ', 'khoẻ') -> new ('hòa', 'thủy', 'khỏe') in open syllables."""
+    fixes = []
+    for first, second in (("o", "a"), ("o", "e"), ("u", "y")):
+        marked = _TONES[second][1:]
+        mapping = {}
+        for tone in range(1, 6):
+            mapping[first + _TONES[second][tone]] = _TONES[first][tone] + second
+        guard = "(?<![q])" if first == "u" else ""
+        pattern = re.compile(f"{guard}{first}[{marked}]{NOT_WORD_AFTER}")
+        fixes.append((pattern, mapping))
+    return fixes
+
+
+_TONE_FIXES = _old_tone_fixes()
+# 'tỷ'/'tỉ', 'sỹ'/'sĩ', 'kỹ'/'kĩ', 'lý'/'lí', 'mỹ'/'mĩ': a single consonant + y as the whole syllable.
+_Y_AS_I = re.compile(f"{NOT_WORD_BEFORE}([bcdđhklmnstv])([yỳýỷỹỵ]){NOT_WORD_AFTER}")
+_Y_TO_I = dict(zip(_TONES["y"], _TONES["i"]))
+
+
+def fold_variants(text: str) -> str:
+    """Lowercase and fold spelling variants (tone placement, y/i) so both spellings match one pattern.
+
+    The input must be NFC; the output has the same length as the input.
+    """
+    out = _lower_same_length(text)
+    for pattern, mapping in _TONE_FIXES:
+        out = pattern.sub(lambda m: mapping[m.group(0)], out)
+    return _Y_AS_I.sub(lambda m: m.group(1) + _Y_TO_I[m.group(2)], out)
+
+
+@lru_cache(maxsize=1)
+def _accent_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for cp in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        base = unicodedata.normalize("NFD", ch)[0]
+        if base != ch and base.isascii():
+            table[cp] = base
+    table[ord("đ")] = "d"
+    table[ord("Đ")] = "D"
+    return table
+
+
+def strip_accents(text: str) -> str:
+    """Remove diacritics ('Đắk Lắk' -> 'Dak Lak'); same length as the NFC input, case kept."""
+    return text.translate(_accent_table())
+
+
+def fold_ascii(text: str) -> str:
+    """Accent-free, lowercase, variant-folded form used for diacritic-insensitive matching."""
+    return strip_accents(fold_variants(text))
+
+
+def collapse_whitespace(text: str) -> str:
+    """Collapse runs of whitespace to one space and trim."""
+    return " ".join(text.split())
+
+
+# --- sentence splitting ------------------------------------------------------------------------------------
+
+_ABBREVIATIONS = frozenset({
+    "tp", "đ/c", "đc", "ths", "th.s", "ts", "pgs", "gs", "bs", "ks", "cn", "v.v", "vv", "tt", "p", "q", "tx", "x",
+    "tr", "st", "mr", "ms", "no", "đ.c", "ttg", "ttxvn", "nxb", "đ/ c",
+})
+_BOUNDARY = re.compile(r"([.!?…]+)([\"”’')\]]*)(\s+)|\n\s*")
+_TOKEN_BEFORE = re.compile(r"(\S+)$")
+
+
+def _is_abbreviation(text: str, dot_pos: int) -> bool:
+    """True when the '.' at dot_pos closes an abbreviation such as 'TP.' or 'Đ/c.' or an initial 'N.'."""
+    m = _TOKEN_BEFORE.search(text, max(0, dot_pos - 12), dot_pos)
+    if not m:
+        return False
+    token = m.group(1).lstrip("(\"“'")
+    if token.lower() in _ABBREVIATIONS:
+        return True
+    return len(token) == 1 and token.isupper()
+
+
+def _starts_sentence(text: str, pos: int) -> bool:
+    if pos >= len(text):
+        return True
+    ch = text[pos]
+    return ch.isupper() or ch.isdigit() or ch in "\"“‘'(-–•*[" or not ch.isalpha()
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) over text; end excludes trailing whitespace.
+
+    Splits after '.', '!', '?', '…' followed by whitespace and a capital/digit/quote, and at newlines, but not
+    after abbreviations ('TP.', 'đ/c.', initials); a dot between digits ('1.394', '7.4.2021') never splits.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if m.group(1) is not None:
+            end = m.start(3)
+            hard = "\n" in m.group(3)
+            if not hard and not _starts_sentence(text, m.end()):
+                continue
+            if not hard and m.group(1) == "." and not m.group(2) and _is_abbreviation(text, m.start(1)):
+                continue
+        else:
+            end = m.start()
+        _add_span(text, spans, start, end)
+        start = m.end()
+    _add_span(text, spans, start, len(text))
+    return spans
+
+
+def _add_span(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+def split_paragraphs(text: str) -> list[tuple[int, int]]:
+    """Paragraph spans: runs of text separated by line breaks."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in re.finditer(r"\n", text):
+        _add_span(text, spans, start, m.start())
+        start = m.end()
+    _add_span(text, spans, start, len(text))
+    return spans

@@ -1,0 +1,71 @@
+"""Where everything lives at run time. `WAREHOUSE_DATA_DIR` and `RAW_INPUTS_DIR` override the defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+
+def data_dir() -> Path:
+    """Root of all runtime data (git-ignored): build db, published db, reports, archive, Dagster home."""
+    return Path(os.environ.get("WAREHOUSE_DATA_DIR") or REPO_ROOT / "data").resolve()
+
+
+def raw_inputs_dir() -> Path:
+    """The landing zone the pipeline reads: `raw_inputs/` unless RAW_INPUTS_DIR points elsewhere."""
+    return Path(os.environ.get("RAW_INPUTS_DIR") or REPO_ROOT / "raw_inputs").resolve()
+
+
+def submissions_dir() -> Path:
+    return raw_inputs_dir() / "submissions"
+
+
+def news_dir() -> Path:
+    return raw_inputs_dir() / "news"
+
+
+def build_db() -> Path:
+    """The one DuckDB file the pipeline writes."""
+    return data_dir() / "build" / "warehouse.duckdb"
+
+
+def published_db() -> Path:
+    """The published copy analysts open read-only; replaced atomically by the publish step."""
+    return data_dir() / "warehouse.duckdb"
+
+
+def releases_dir() -> Path:
+    """The last few published versions, kept for rollback."""
+    return data_dir() / "releases"
+
+
+def reports_dir() -> Path:
+    return data_dir() / "reports"
+
+
+def archive_dir() -> Path:
+    """Immutable, content-addressed copies of every input file ever seen."""
+    return data_dir() / "archive"
+
+
+def quality_docs_dir() -> Path:
+    return data_dir() / "quality_docs"
+
+
+def dagster_home() -> Path:
+    return data_dir() / "dagster_home"
+
+
+def ensure_dirs() -> None:
+    """Create the runtime folders (idempotent)."""
+    for path in (build_db().parent, reports_dir(), archive_dir(), quality_docs_dir(), dagster_home(), releases_dir()):
+        path.mkdir(parents=True, exist_ok=True)
+
+
+def dbt_env() -> dict[str, str]:
+    """Environment the dbt subprocess needs: the absolute build database path for profiles.yml."""
+    return {"WAREHOUSE_BUILD_DB": str(build_db())}

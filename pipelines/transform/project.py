@@ -1,0 +1,21 @@
+"""The dbt project as Dagster sees it. The manifest is prepared at dev/build time (`make manifest`), not on import."""
+
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from pipelines import paths
+
+# The dbt CLI installed beside this interpreter (the venv's), whether or not the venv is on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
+# Under `dagster dev` the manifest is re-parsed so model edits show up; elsewhere it must already exist.
+dbt_project.prepare_if_dev()
+
+MANIFEST_PATH: Path = dbt_project.manifest_path
+if not MANIFEST_PATH.exists():
+    raise FileNotFoundError(
+        f"dbt manifest missing at {MANIFEST_PATH}: run `make manifest` (dbt parse) before loading the definitions"
+    )
