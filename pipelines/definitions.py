@@ -7,11 +7,12 @@ from pipelines.jobs import refresh_job, nightly_refresh_schedule
 from pipelines.publish.assets import published_warehouse
 from pipelines.reference.assets import raw_admin_units
 from pipelines.reports.assets import national_report
+from pipelines.submissions.assets import ingest_submissions
 from pipelines.transform.assets import dbt_models
 from pipelines.transform.project import DBT_EXECUTABLE, dbt_project
 
 defs = Definitions(
-    assets=[raw_admin_units, dbt_models, national_report, published_warehouse],
+    assets=[raw_admin_units, ingest_submissions, dbt_models, national_report, published_warehouse],
     asset_checks=[],
     jobs=[refresh_job],
     schedules=[nightly_refresh_schedule],

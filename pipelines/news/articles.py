@@ -165,6 +165,11 @@ _PUBLISHED_META = {
 }
 _SKIP = {"script", "style", "noscript", "nav", "footer", "aside", "form", "iframe", "svg", "button"}
 _BLOCKS = {"p", "li", "h2", "h3", "h4", "blockquote", "td", "div", "figcaption", "br", "tr"}
+# Page furniture that is not article text even when it holds <p> elements.
+_SKIP_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:related|relate|comments?|footer|breadcrumbs?|share|social|tags?|menu|sidebar|banner|advert|ads"
+    r"|newsletter|copyright|navigation|nav)(?:[\s_-]|$)", re.IGNORECASE)
+_DATE_CLASS = re.compile(r"(?:^|[\s_-])(?:date|time|datetime|pubdate|published|publish)(?:[\s_-]|$)", re.IGNORECASE)
 _VOID = {"br", "img", "meta", "link", "input", "hr", "source", "wbr", "area", "base", "col", "embed"}
 
 
@@ -207,7 +212,8 @@ class _ArticleHTML(HTMLParser):
                 self._flush()
             return
         self.stack.append(tag)
-        if tag in _SKIP:
+        cls = (a.get("class") or "") + " " + (a.get("id") or "")
+        if tag in _SKIP or self.skip_depth or _SKIP_CLASS.search(cls):
             self.skip_depth += 1
         if tag == "article":
             self.article_depth += 1
@@ -215,8 +221,7 @@ class _ArticleHTML(HTMLParser):
             self._in_p += 1
         if tag in _BLOCKS:
             self._flush()
-        cls = (a.get("class") or "") + " " + (a.get("id") or "")
-        if self._date_depth or re.search(r"date|time|publish", cls, re.IGNORECASE):
+        if self._date_depth or _DATE_CLASS.search(cls):
             self._date_depth += 1
 
     def handle_endtag(self, tag: str) -> None:
@@ -231,7 +236,7 @@ class _ArticleHTML(HTMLParser):
     def _close(self, tag: str) -> None:
         if tag in _BLOCKS or tag == "article":
             self._flush()
-        if tag in _SKIP:
+        if self.skip_depth:
             self.skip_depth -= 1
         if tag == "article":
             self.article_depth -= 1
@@ -252,7 +257,8 @@ class _ArticleHTML(HTMLParser):
             self.h1 += data
             return
         if self._date_depth:
-            self.date_texts.append(data)
+            self.date_texts.append(data)  # the dateline is metadata, not article text
+            return
         if self.article_depth:
             self._current.append(data)
         if self._in_p:

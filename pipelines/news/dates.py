@@ -53,6 +53,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("dmy", re.compile(r"(?<![\d/.,-])" + _D + r"([/.-])" + _M + r"\2" + _YEAR + r"(?![\d/])")),
     ("dm_slash", re.compile(_NB + _DAY_CUE + r"(?:\s+ngày)?\s+" + _D + r"\s*([/.-])\s*" + _M
                             + r"(?![\d/%]|[.,-]\d)")),
+    ("dm_paren", re.compile(r"\(\s*" + _D + r"\s*([/.-])\s*" + _M + r"\s*\)")),
     ("my_words", re.compile(_NB + r"tháng\s+" + _M + r"(?:\s*(?:[/.-]|năm)\s*" + _YEAR + r")?(?![\d/%]|[.,-]\d)")),
     ("quarter", re.compile(_NB + r"quý\s+(iv|iii|ii|i|[1-4])" + _NA + r"(?:\s*(?:[/.-]|năm)\s*" + _YEAR + ")?")),
     ("months_of_year", re.compile(_NB + r"(6|9|sáu|chín)\s+tháng\s+(đầu|cuối)?\s*năm(?:\s+" + _YEAR + ")?" + _NA)),
@@ -105,6 +106,8 @@ def _resolve(kind: str, m: re.Match[str], folded: str, published: date | None) -
             return None  # '37/37 xã' is a fraction, not a date
         if m.group(2) == "." and not re.match(r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm)", m.group(0)):
             return None
+        return _day(start, end, int(m.group(1)), int(m.group(3)), pub_year, folded)
+    if kind == "dm_paren":
         return _day(start, end, int(m.group(1)), int(m.group(3)), pub_year, folded)
     if kind == "my_words":
         if _UNIT_AFTER.match(folded, end):

@@ -194,7 +194,7 @@ class NumberMention:
     in_words: bool
 
 
-_DIGIT_TOKEN = re.compile(r"(?<![\d.,/])\d+(?:[.,]\d+)*(?![\d/]|[.,]\d)")
+_DIGIT_TOKEN = re.compile(r"(?<![\d.,/])\d+(?:[.,]\d+)*(?!\d|[.,]\d)")
 _MULTIPLIER_AFTER = re.compile(r"\s+(nghìn|ngàn|triệu)" + NOT_WORD_AFTER)
 _NUMBER_WORDS = sorted(set(DIGITS) | {"mười", "mươi", "trăm", "linh", "lẻ"} | set(MULTIPLIERS), key=len,
                        reverse=True)

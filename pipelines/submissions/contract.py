@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 REFORM_PERIOD = "2025-07"  # first month reported in the 2025 (34-province) map
 MAP_LEGACY = "legacy_63"
@@ -106,6 +107,7 @@ PERIOD_RE = re.compile(r"^\s*(?:(?P<y>\d{4})[-/.](?P<m>\d{1,2})|(?P<m2>\d{1,2})[
 DEADLINE_DAY_OF_NEXT_MONTH = 5
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (đ -> d) and collapse spaces/underscores: the key headers are matched on."""
     text = unicodedata.normalize("NFD", str(text).replace("Đ", "D").replace("đ", "d"))

@@ -10,8 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from pipelines import paths
 from pipelines.transform.project import MANIFEST_PATH, dbt_project
 
-# dbt source tables -> the Dagster asset that loads them (several raw tables can come from one loader asset).
-SOURCE_ASSETS: dict[str, list[str]] = {}  # dbt source name -> Dagster key when it is not raw/<name>
+SOURCE_ASSETS: dict[str, list[str]] = {}  # dbt source name -> Dagster key when it is not <schema>/<name>
 GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "staging", "ref": "reference", "marts": "marts",
                    "audit": "audit"}
 
@@ -21,7 +20,8 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return AssetKey(SOURCE_ASSETS.get(dbt_resource_props["name"], ["raw", dbt_resource_props["name"]]))
+            name = dbt_resource_props["name"]
+            return AssetKey(SOURCE_ASSETS.get(name, [dbt_resource_props["schema"], name]))
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

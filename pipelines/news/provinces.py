@@ -1,0 +1,263 @@
+"""Find the province a news article is about.
+
+Names come from the reference maps (`provinces("legacy_63")` and `provinces("v2025_34")`) plus a few spelling
+aliases ('TP.HCM', 'Sài Gòn', 'Thừa Thiên Huế', 'BR-VT', 'Đắc Lắc'). Matching runs on an accent-free copy of
+the text, then each hit is checked against the original: diacritics, when written, must be the name's own
+(so 'năm định hướng' is not 'Nam Định'), each syllable must be capitalised ('hòa bình' is peace, 'Hòa Bình' a
+province), and names that are parts of longer names are skipped ('Hà Nam Ninh', 'Điện Biên Phủ', 'Thái Bình
+Dương', 'Chủ tịch Hồ Chí Minh', 'xã Hòa Bình').
+
+The article's province is the best-scoring name: title and lead weigh most, 'Công an tỉnh X' is strong
+evidence, a name in a passing context ('học tập kinh nghiệm tại tỉnh Y', 'giáp ranh') counts little.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipelines.news.normalize import fold_ascii, fold_variants, split_sentences, strip_accents
+from pipelines.reference.admin_units import provinces
+
+_PREFIX = re.compile(r"^(?:Tỉnh|Thành phố)\s+")
+
+# Extra spellings by legacy code; the reference short names are always included.
+EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
+    "79": ("TP.HCM", "TP. HCM", "TPHCM", "TP HCM", "TP.Hồ Chí Minh", "Sài Gòn", "HCMC"),
+    "46": ("Thừa Thiên Huế", "Thừa Thiên - Huế", "TT-Huế", "TT.Huế", "TT Huế"),
+    "77": ("BR-VT", "BRVT", "BR - VT", "Bà Rịa-Vũng Tàu", "Vũng Tàu", "Bà Rịa"),
+    "66": ("Đắc Lắc", "Đăk Lăk", "Đắk Lắc", "Đăk Lắk", "Đắc Lắk", "Daklak", "Dak Lak"),
+    "67": ("Đăk Nông", "Đắc Nông", "Daknong"),
+    "62": ("Kontum",),
+    "06": ("Bắc Cạn",),
+    "01": ("Thủ đô Hà Nội",),
+}
+# Aliases that only name the province after 'thành phố'/'TP' ('Chủ tịch Hồ Chí Minh' is a person).
+NEEDS_CITY_PREFIX = {"ho chi minh"}
+# A name followed (or preceded) by these words is part of another name (accent-free, lowercase).
+_BLOCK_AFTER: dict[str, tuple[str, ...]] = {"ha nam": ("ninh",), "dien bien": ("phu", "dong"), "thai binh": ("duong",)}
+_BLOCK_BEFORE: dict[str, tuple[str, ...]] = {"binh duong": ("thai",), "nam dinh": ("ha",)}
+# Context patterns run on fold_variants(text): lowercase WITH diacritics, so 'cả' is not 'CA' and 'tính' is not
+# 'tỉnh'. Place-type words make the name a commune, district or street, not the province.
+_SUBUNIT_BEFORE = re.compile(
+    r"(?:(?<!thành )(?<!thị )\b(?:xã|phường|huyện|quận|thị trấn|thôn|ấp|bản|khu phố|đường|phố|tổ dân phố|khóm"
+    r"|làng|trường|bệnh viện|khách sạn|công ty|nhà máy|sông|cầu|chợ)|\bx\.|\bp\.)\s+$"
+)
+_WEAK_BEFORE = re.compile(r"\bthị xã\s+$")
+_STRONG_BEFORE = re.compile(
+    r"(?:\bcông an|\bcong an|\bca)\s+(?:tỉnh|tinh|thành phố|thanh pho|tp\.?|thủ đô|thu do)?\s*$"
+)
+_PROVINCE_BEFORE = re.compile(r"(?:\btỉnh|\bthành phố|\btp\.?|\bthủ đô|địa bàn|toàn tỉnh)\s*$")
+_OLD_AFTER = re.compile(r"^\s*(?:\(\s*)?cũ\b")
+_NEW_AFTER = re.compile(r"^\s*\(\s*mới\s*\)")
+_PASSING = re.compile(
+    r"học tập kinh nghiệm|trao đổi kinh nghiệm|tham quan|đoàn công tác|giáp ranh|giáp với|tiếp giáp|phối hợp với"
+    r"|so với|các tỉnh|chia sẻ|cùng với|liên kết|kết nghĩa|học hỏi|khu vực giáp"
+)
+_NATIONAL = re.compile(r"(?:cả nước|toàn quốc|63 tỉnh|34 tỉnh|các tỉnh, thành phố|các địa phương)")
+_ASCII_WORD = "a-z0-9"
+
+
+@dataclass(frozen=True)
+class ProvinceMention:
+    """One province name found in text: offsets, legacy code, and the evidence weight of this mention."""
+
+    start: int
+    end: int
+    code: str
+    weight: float
+    strong: bool
+
+
+@lru_cache(maxsize=1)
+def short_names() -> dict[str, str]:
+    """Legacy 2-digit code -> short province name with diacritics ('36' -> 'Nam Định')."""
+    return {code: _PREFIX.sub("", name) for code, name in provinces("legacy_63").items()}
+
+
+@lru_cache(maxsize=1)
+def new_to_legacy_code() -> dict[str, str]:
+    """2025 province code -> the legacy code of the same-name province ('15' Lào Cai -> '10')."""
+    by_name = {name: code for code, name in short_names().items()}
+    return {code: by_name[_PREFIX.sub("", name)] for code, name in provinces("v2025_34").items()
+            if _PREFIX.sub("", name) in by_name}
+
+
+@lru_cache(maxsize=1)
+def _alias_table() -> tuple[dict[str, str], dict[str, set[str]], set[str]]:
+    """ascii alias -> code; code -> accepted diacritic spellings (variant-folded); aliases written in ASCII."""
+    by_ascii: dict[str, str] = {}
+    spellings: dict[str, set[str]] = {}
+    ascii_aliases: set[str] = set()
+    names = dict(short_names())
+    for code in new_to_legacy_code().values():
+        names.setdefault(code, short_names()[code])
+    for code, name in names.items():
+        for alias in (name, *EXTRA_ALIASES.get(code, ())):
+            key = _alias_key(alias)
+            by_ascii[key] = code
+            spellings.setdefault(code, set()).add(_spelling_key(alias))
+            if alias.isascii():
+                ascii_aliases.add(key)
+    return by_ascii, spellings, ascii_aliases
+
+
+def _alias_key(alias: str) -> str:
+    """Canonical accent-free key: lowercase, punctuation runs collapsed ('TP. HCM' -> 'tp hcm')."""
+    return " ".join(re.findall(r"[a-z0-9]+", fold_ascii(alias)))
+
+
+def _spelling_key(alias: str) -> str:
+    return " ".join(re.findall(r"\w+", fold_variants(alias)))
+
+
+@lru_cache(maxsize=1)
+def _alias_regex() -> re.Pattern[str]:
+    by_ascii, _, _ = _alias_table()
+    parts = []
+    for key in sorted(by_ascii, key=len, reverse=True):
+        words = key.split()
+        parts.append(r"[\s.\-–—]*".join(re.escape(w) for w in words) if len(words) > 1 or key in ("tphcm",)
+                     else re.escape(key))
+    # 'TP.HCM' folds to 'tp.hcm'; allow any run of spaces/dots/dashes between alias words.
+    return re.compile(f"(?<![{_ASCII_WORD}])(?:" + "|".join(parts) + f")(?![{_ASCII_WORD}])")
+
+
+def _mostly_without_diacritics(text: str) -> bool:
+    letters = sum(c.isalpha() for c in text[:3000])
+    marked = sum(1 for c in text[:3000] if c.isalpha() and not c.isascii())
+    return letters > 0 and marked / letters < 0.02
+
+
+def find_province_mentions(text: str, folded: str | None = None) -> list[ProvinceMention]:
+    """Province names in text with a per-mention weight (strong 'Công an tỉnh X' mentions weigh more).
+
+    `folded` is `fold_variants(text)` when the caller has it already.
+    """
+    folded = fold_variants(text) if folded is None else folded
+    ascii_text = strip_accents(folded)
+    by_ascii, spellings, ascii_aliases = _alias_table()
+    plain_text = None
+    found = []
+    for m in _alias_regex().finditer(ascii_text):
+        key = " ".join(re.findall(r"[a-z0-9]+", m.group(0)))
+        code = by_ascii.get(key)
+        if code is None:
+            continue
+        span = text[m.start():m.end()]
+        if span.isascii() and key not in ascii_aliases:
+            if plain_text is None:
+                plain_text = _mostly_without_diacritics(text)
+            if not plain_text:
+                continue
+        elif not span.isascii() and _spelling_key(span) not in spellings[code]:
+            continue
+        if not _capitalised(span):
+            continue
+        before = folded[max(0, m.start() - 40):m.start()]
+        after = folded[m.end():m.end() + 20]
+        weight = _mention_weight(key, before, after)
+        if weight is None:
+            continue
+        found.append(ProvinceMention(m.start(), m.end(), code, weight, bool(_STRONG_BEFORE.search(before))))
+    return found
+
+
+def _capitalised(span: str) -> bool:
+    words = [w for w in re.split(r"[\s.\-–—]+", span) if w]
+    return all(w[0].isupper() or w[0].isdigit() for w in words)
+
+
+def _mention_weight(key: str, before: str, after: str) -> float | None:
+    """Evidence weight of one mention from its immediate context; None when it is not the province."""
+    if key in NEEDS_CITY_PREFIX and not re.search(r"(?:\bthành phố|\btp\.?)\s*$", before):
+        return None
+    after_ascii, before_ascii = strip_accents(after), strip_accents(before)
+    if any(re.match(r"\s+" + word + r"\b", after_ascii) for word in _BLOCK_AFTER.get(key, ())):
+        return None
+    if any(re.search(r"\b" + word + r"\s+$", before_ascii) for word in _BLOCK_BEFORE.get(key, ())):
+        return None
+    if _SUBUNIT_BEFORE.search(before):
+        return None
+    weight = 1.0
+    if _WEAK_BEFORE.search(before) or _OLD_AFTER.match(after):
+        weight = 0.4
+    if _STRONG_BEFORE.search(before):
+        weight += 3.0
+    elif _PROVINCE_BEFORE.search(before):
+        weight += 1.0
+    if _NEW_AFTER.match(after):
+        weight += 2.0
+    return weight
+
+
+def detect_province(title: str | None, text: str, url: str | None = None) -> tuple[str | None, str | None]:
+    """(short name with diacritics, legacy 2-digit code) of the province the article is about, or (None, None)."""
+    scores: dict[str, float] = {}
+    first_seen: dict[str, int] = {}
+    strong_lead: set[str] = set()
+    lead_end = _lead_end(text)
+    if title:
+        for m in find_province_mentions(title):
+            scores[m.code] = scores.get(m.code, 0.0) + 4.0 + m.weight
+            first_seen.setdefault(m.code, -1)
+            strong_lead.add(m.code)
+    folded = fold_variants(text)
+    sentences = split_sentences(text)
+    passing = [bool(_PASSING.search(folded[s:e])) for s, e in sentences]
+    idx = 0
+    for m in find_province_mentions(text, folded):
+        while idx + 1 < len(sentences) and sentences[idx][1] <= m.start:
+            idx += 1
+        weight = m.weight
+        if sentences and passing[idx]:
+            weight *= 0.3
+        if m.start < lead_end:
+            weight += 2.0 if not (sentences and passing[idx]) else 0.0
+            if m.strong:
+                strong_lead.add(m.code)
+        scores[m.code] = scores.get(m.code, 0.0) + weight
+        first_seen.setdefault(m.code, m.start)
+    for code in _url_codes(url):
+        scores[code] = scores.get(code, 0.0) + 1.5
+        first_seen.setdefault(code, len(text))
+    return _decide(scores, first_seen, strong_lead, title, folded[:lead_end])
+
+
+def _lead_end(text: str) -> int:
+    """End of the lead: the first paragraph, at most ~400 characters."""
+    newline = text.find("\n", 80)
+    return min(newline if newline != -1 else len(text), 400)
+
+
+def _decide(scores: dict[str, float], first_seen: dict[str, int], strong_lead: set[str], title: str | None,
+            lead_folded: str) -> tuple[str | None, str | None]:
+    if not scores:
+        return None, None
+    ranked = sorted(scores, key=lambda c: (-scores[c], first_seen[c]))
+    best = ranked[0]
+    if scores[best] < 1.5:  # one plain mention in the body, or the url alone ('baohaiduong.vn'), is enough
+        return None, None
+    national = _NATIONAL.search(fold_variants(title or "") + " " + lead_folded)
+    if national and best not in strong_lead:
+        return None, None
+    if len(ranked) > 1 and scores[ranked[1]] > 0.8 * scores[best] and best not in strong_lead:
+        return None, None
+    return short_names()[best], best
+
+
+def _url_codes(url: str | None) -> set[str]:
+    """Provinces named in the url: 'baonamdinh.vn', '/cong-an-nam-dinh-...'."""
+    if not url:
+        return set()
+    by_ascii, _, _ = _alias_table()
+    lowered = url.lower()
+    host = re.sub(r"^[a-z]+://", "", lowered).split("/")[0]
+    words = " " + re.sub(r"[^a-z0-9]+", " ", lowered) + " "
+    codes = set()
+    for key, code in by_ascii.items():
+        compact = key.replace(" ", "")
+        if len(compact) >= 5 and compact in host or (" " in key and f" {key} " in words):
+            codes.add(code)
+    return codes
