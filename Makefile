@@ -37,6 +37,7 @@ test-fast: $(MANIFEST)
 
 ui: $(MANIFEST)
 	@mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/python -m pipelines.cli init
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${PORT:-3000}
 
 releases: $(MANIFEST)

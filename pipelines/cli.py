@@ -18,6 +18,7 @@ def _instance():
 
     paths.ensure_dirs()
     os.environ.setdefault("DAGSTER_HOME", str(paths.dagster_home()))
+    paths.ensure_instance_config()
     return DagsterInstance.get()
 
 
@@ -54,10 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     rb = sub.add_parser("rollback", help="publish an earlier release again (default: the previous one)")
     rb.add_argument("release", nargs="?", help="release id, as listed by `releases`")
     sub.add_parser("releases", help="list the kept releases, newest first")
+    sub.add_parser("init", help="create the data folders and the Dagster instance config (dagster.yaml)")
     args = parser.parse_args(argv)
 
     if args.command == "refresh":
         return refresh()
+    if args.command == "init":
+        paths.ensure_dirs()
+        print(paths.ensure_instance_config())
+        return 0
     from pipelines.publish import release
 
     if args.command == "releases":

@@ -7,6 +7,7 @@ from pipelines.jobs import refresh_job, nightly_refresh_schedule
 from pipelines.publish.assets import published_warehouse
 from pipelines.reference.assets import raw_admin_units
 from pipelines.reports.assets import national_report
+from pipelines.sensors import landing_zone_sensor
 from pipelines.submissions.assets import ingest_submissions
 from pipelines.transform.assets import dbt_models
 from pipelines.transform.project import DBT_EXECUTABLE, dbt_project
@@ -16,7 +17,7 @@ defs = Definitions(
     asset_checks=[],
     jobs=[refresh_job],
     schedules=[nightly_refresh_schedule],
-    sensors=[],
+    sensors=[landing_zone_sensor],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     executor=in_process_executor,
 )

@@ -69,3 +69,32 @@ def ensure_dirs() -> None:
 def dbt_env() -> dict[str, str]:
     """Environment the dbt subprocess needs: the absolute build database path for profiles.yml."""
     return {"WAREHOUSE_BUILD_DB": str(build_db())}
+
+
+INSTANCE_CONFIG = """\
+# Written by pipelines (paths.ensure_instance_config) when missing: the embedded default instance.
+# Run/event/schedule storage: SQLite files in this folder. See deploy/ for PostgreSQL.
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: "warehouse/writes-build-db"   # DuckDB allows one writer: one refresh at a time
+        limit: 1
+run_retries:
+  enabled: true
+  max_retries: 0
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_instance_config() -> Path:
+    """Create data/dagster_home/dagster.yaml (queue with a one-writer limit) unless one exists."""
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    return config

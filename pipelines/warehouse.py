@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pyarrow as pa
 from pipelines import paths
 
 RAW_SCHEMAS = ("raw", "audit")
+LOCK_WAIT_SECONDS = 60.0
 
 
 @contextmanager
@@ -20,7 +22,7 @@ def connect(path: Path | None = None, read_only: bool = False) -> Iterator[duckd
     path = path or paths.build_db()
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = _open_with_retry(path, read_only)
     try:
         if not read_only:
             for schema in RAW_SCHEMAS:
@@ -28,6 +30,20 @@ def connect(path: Path | None = None, read_only: bool = False) -> Iterator[duckd
         yield con
     finally:
         con.close()
+
+
+def _open_with_retry(path: Path, read_only: bool, wait_seconds: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting out a transient lock held by another process (e.g. a dbt subprocess ending)."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, qualified_name: str, table: pa.Table) -> int:

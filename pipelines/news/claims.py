@@ -72,7 +72,8 @@ _UNIT_SEP = r"(?:\s*,\s*|\s+và\s+|\s*/\s*|\s*-\s*)"
 _UNIT_LIST = _UNIT_WORD + r"(?:" + _UNIT_SEP + _UNIT_WORD + r")*" + _B
 _NOT_POLICE_TRUONG = (r"(?!\s+(?:phòng|ban|đoàn|thôn|ấp|bản|khu|xóm|tổ|nhóm|khoa|trạm|đồn|trại|lão|họ|ngành|bộ|tộc"
                       r"|thành|công an\s+(?:tỉnh|huyện|quận|thành phố|thị xã)))")
-_ROLE = (r"(?:phó trưởng công an|phó trưởng ca|phó trưởng|trưởng công an|trưởng ca|trưởng" + _NOT_POLICE_TRUONG
+_ROLE = (r"(?:phó trưởng công an|phó trưởng ca|phó trưởng|phó công an(?!\s+(?:tỉnh|huyện|quận|thành phố|thị xã))"
+         r"|trưởng công an|trưởng ca|trưởng" + _NOT_POLICE_TRUONG
          + r"|công an viên|điều tra viên|đtv)" + _B + r"(?:\s+(?:các\s+)?(?:cấp xã|" + _UNIT_LIST + r"))?")
 _PERSON = (r"(?:cán bộ\s*,?\s*chiến sĩ|cán bộ chiến sĩ|cbcs|cán bộ|chiến sĩ|đồng chí|đ/c|sĩ quan|hạ sĩ quan|học viên"
            r"|công an chính quy|ca chính quy|lượt|người)" + _B)
@@ -98,13 +99,12 @@ _QUALIFIER = re.compile(
     r"(?:^|(?<=[\s(]))(gần như|gần|hơn|trên|khoảng|tổng cộng|xấp xỉ|chừng|ước tính|ít nhất|dưới|chưa đến|chưa tới)\s+$"
 )
 
-# Spans that are never claims.
-_MASKS = re.compile(
+# Numbers that are never claims: document numbers ('Nghị định 42/2021/NĐ-CP', 'Kế hoạch số 12/KH-CAT', 'Đề án
+# 06'). Phone numbers ('0239.3855.222') and dates never parse as numbers or are masked as dates.
+_DOC_BEFORE = re.compile(
     r"(?:nghị định|quyết định|thông tư|kế hoạch|chỉ thị|nghị quyết|công văn|đề án|luật|hướng dẫn|thông báo"
-    r"|chương trình|văn bản|tờ trình|báo cáo)\s+(?:số\s*)?\d+[\w/.-]*"
-    r"|\bsố\s*\d+\s*/[\w/.-]+|\d+/\d{4}/[\w-]+|\d+/[a-zđ]{1,6}-[\w/-]+|\d+-[a-zđ]{2,}/[\w-]+"
-    r"|(?<![\d.])0\d{2,3}[.\s]?\d{3,4}[.\s]?\d{3,4}(?!\d)"
-)
+    r"|chương trình|văn bản|tờ trình|báo cáo|hiệu lệnh|mã số|mã)\s+(?:số\s*)?$")
+_DOC_AFTER = re.compile(r"\s*(?:/\s*(?:\d{2,4}\s*/\s*)?[a-zđ]|-[a-zđ]{2,}/)")
 _RATE_LEFT = re.compile(r"(?:\bmỗi|bình quân|trung bình|tối thiểu|tối đa|định mức|theo quy định)\s")
 _RATE_RIGHT = re.compile(r"^[^,;.\d/]{0,30}(?:/\s*(?:\d[\d.]*\s+|một\s+)?(?:xã|phường|thị trấn|đơn vị|người|trụ sở|công an)"
                          r"|mỗi|một xã|trên một)")
@@ -143,7 +143,7 @@ _INVESTIGATOR = re.compile(r"điều tra viên|\bđtv\b")
 _BOTH_LEADERS = re.compile(r"cả trưởng và phó|trưởng và phó trưởng|trưởng và các phó|trưởng, phó trưởng|cả trưởng, phó")
 _HEAD_WORD = re.compile(r"\btrưởng\b")
 _WAVE = re.compile(r"đợt|\bthêm\b|tăng cường|bổ sung|trao quyết định|lễ ra mắt|tiếp nhận|vừa điều động")
-_DEPLOY = re.compile(r"điều động|tăng cường")
+_DEPLOY = re.compile(r"điều động|tăng cường|nhận nhiệm vụ|về nhận công tác")
 _CUMULATIVE = re.compile(r"đến nay|tổng số|tổng cộng|nâng tổng|hiện có|hiện nay|toàn bộ|lũy kế|tất cả|\bbố trí\b"
                          r"|đến thời điểm (?:này|hiện tại)|tính đến")
 _RAISED_TOTAL = re.compile(r"nâng tổng số(?:\s+\S+){0,12}?\s+lên\s*$")
@@ -162,7 +162,7 @@ _LIST_LEFT = re.compile(r"^\s*(?:,|;|và|,\s*và|cùng)\s*$")
 _DESCRIPTOR_TAIL = re.compile(r"^\s*(?:biên giới|miền núi|vùng cao|vùng sâu|đặc biệt khó khăn|trọng điểm|ven biển"
                               r"|nông thôn mới|loại|khu vực|giáp|thuộc diện|có đồng bào|mới\b|đã được sáp nhập)")
 _ATTACHED_PCT = re.compile(r"^[^;.%]{0,40}(?:[,(]\s*(?:đạt|bằng|chiếm)|\(|,)\s*(?:tỉ lệ\s*)?$")
-_DEPLOY_TARGET = re.compile(r"^\s*(?:\S+\s+){0,4}?(?:về|tại|cho|ở|đến)\s+"
+_DEPLOY_TARGET = re.compile(r"^\s*(?:\S+\s+){0,6}?(?:về|tại|cho|ở|đến)\s+"
                             r"(?:công tác tại\s+)?(?:các\s+|công an\s+|công an các\s+)?$")
 _ROLE_BEFORE = re.compile(r"(?P<role>" + _ROLE + r")(?:[^;.\d]{0,60}?(?:\bcó|\blà|gồm|:))?\s*(?:tổng số\s*)?(?:gần|hơn|khoảng|trên)?\s*$")
 
@@ -174,8 +174,8 @@ _HQ_STATUS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"đang\s+(?:được\s+)?(?:khẩn trương\s+)?(?:triển khai\s+)?(?:xây dựng|thi công|xây|hoàn thiện(?! thủ tục| hồ sơ))"
         r"|khởi công|đang được xây")),
     ("hq_independent", re.compile(r"độc lập|làm việc riêng|trụ sở riêng|riêng biệt")),
-    ("hq_completed", re.compile(r"hoàn thành|xây dựng xong|đưa vào sử dụng|khánh thành|bàn giao|đã (?:được )?xây dựng"
-                                r"|hoàn thiện và")),
+    ("hq_completed", re.compile(r"hoàn thành|xây dựng xong|đưa vào sử dụng|đưa vào hoạt động|khánh thành|bàn giao"
+                                r"|đã (?:được )?xây dựng|hoàn thiện và")),
     ("hq_projects", re.compile(r"(?:được\s+(?:\S+\s+){0,3}?)?đầu tư xây dựng|phê duyệt|chủ trương đầu tư")),
 )
 _VERB_END = r"(?:\s+(?:thêm|được|mới|đồng loạt))?\s*$"
@@ -183,8 +183,8 @@ _VERB_END = r"(?:\s+(?:thêm|được|mới|đồng loạt))?\s*$"
 _HQ_VERB_BEFORE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("hq_under_construction", re.compile(r"(?:đang\s+(?:được\s+)?(?:xây dựng|thi công|triển khai xây dựng)"
                                          r"|khởi công(?:\s+đồng loạt)?(?:\s+xây dựng)?)" + _VERB_END)),
-    ("hq_completed", re.compile(r"(?:xây dựng xong|xây dựng mới|hoàn thành|khánh thành|bàn giao|đưa vào sử dụng)"
-                                + _VERB_END)),
+    ("hq_completed", re.compile(r"(?:xây dựng xong|xây dựng mới|hoàn thành|khánh thành|bàn giao|đưa vào sử dụng"
+                                r"|đưa vào hoạt động)" + _VERB_END)),
     ("hq_projects", re.compile(r"(?<!để )(?<!nhằm )(?:(?:đầu tư\s+)?xây dựng|triển khai|phê duyệt(?:\s+\S+){0,3}?)"
                                + _VERB_END)),
 )
@@ -248,8 +248,7 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
     if province_code is None:
         province_code = detect_province(article.title, text, article.url)[1]
     all_dates = find_dates(text, article.published, folded)
-    masked = _masked_spans(folded, all_dates)
-    numbers = [n for n in find_numbers(text, folded) if not _inside(n.start, n.end, masked)]
+    numbers = _unmasked_numbers(find_numbers(text, folded), all_dates, folded)
     if not numbers:
         return []
     sentences = split_sentences(text)
@@ -303,14 +302,20 @@ def _usable_date(d: DateMention, published: date | None, folded: str, sentences:
     return not _DATE_PLAN.search(clause)
 
 
-def _masked_spans(folded: str, dates: list[DateMention]) -> list[tuple[int, int]]:
-    spans = [(d.start, d.end) for d in dates if d.precision != "now"]
-    spans += [(m.start(), m.end()) for m in _MASKS.finditer(folded)]
-    return spans
-
-
-def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-    return any(s < end and start < e for s, e in spans)
+def _unmasked_numbers(numbers: list[NumberMention], dates: list[DateMention], folded: str) -> list[NumberMention]:
+    """Numbers that are not part of a date or a document number."""
+    spans = sorted((d.start, d.end) for d in dates if d.precision != "now")
+    kept = []
+    j = 0
+    for n in numbers:  # both lists are sorted by offset
+        while j < len(spans) and spans[j][1] <= n.start:
+            j += 1
+        if j < len(spans) and spans[j][0] < n.end:
+            continue
+        if _DOC_BEFORE.search(folded, max(0, n.start - 30), n.start) or _DOC_AFTER.match(folded, n.end):
+            continue
+        kept.append(n)
+    return kept
 
 
 def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: int) -> _Item | None:
@@ -465,8 +470,10 @@ def _classify(ctx: _SentenceContext, i: int) -> str | None:
 def _skip_context(ctx: _SentenceContext, i: int, left: str, right: str, clause_left: str) -> bool:
     """Rates, ranges, plans, changes, single units, semi-professional police and other provinces."""
     item = ctx.items[i]
-    if _RATE_LEFT.search(clause_left) or _RATE_RIGHT.match(right):
+    if _RATE_LEFT.search(clause_left) or _RATE_RIGHT.match(ctx.folded[item.end:item.end + 50]):
         return True
+    if re.search(r"/\s*$", ctx.folded[max(ctx.start, item.num_start - 3):item.num_start]):
+        return True  # the '1 xã' of '5 cán bộ/ 1 xã' is the rate's divisor
     if _RANGE_LEFT.search(left) or _RANGE_RIGHT.match(ctx.folded, item.num_end):
         return True
     if _is_plan(ctx.sentence_left(i)) or _PLAN.search(re.split(r"[,;]", right, maxsplit=1)[0]):
@@ -549,6 +556,9 @@ def _classify_percent(ctx: _SentenceContext, i: int, left: str, right: str, clau
     if item.head in ("none", "person"):
         if item.head == "person" and (_TRAINING.search(tail) or _TRAINING.search(left)):
             return "trained_pct"
+        if item.head == "person" and "chính quy" in item.detail and re.match(
+                r"^\s*(?:về|tại|cho|ở)\s+(?:các\s+)?(?:xã|phường|thị trấn)", tail):
+            return "regular_police_coverage_pct"  # 'bố trí 100% công an chính quy về xã'
         if re.search(r"tỉ lệ[^;]{0,60}(?:tập huấn|bồi dưỡng|đào tạo)[^;]{0,30}(?:đạt|là|chiếm)?\s*$", left):
             return "trained_pct"
     if _HQ_CUE.search(tail) or _INVESTIGATOR.search(tail):

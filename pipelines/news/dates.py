@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipelines.news.normalize import NOT_WORD_AFTER, NOT_WORD_BEFORE, fold_variants
+from pipelines.news.normalize import NOT_WORD_AFTER, fold_variants
 
 ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -44,23 +44,24 @@ _YEAR = r"((?:19|20)\d\d)"
 _D = r"(\d{1,2})"
 _M = r"(\d{1,2})"
 _DAY_CUE = r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm|từ|đến|tới|hết|trước|sau)"
-_NB = NOT_WORD_BEFORE
 _NA = NOT_WORD_AFTER
-# Date patterns in priority order (longer, more specific first); all run on fold_variants(text).
+# Date patterns in priority order (longer, more specific first); all run on fold_variants(text). Each starts with
+# a literal or a digit so the regex engine can skip ahead quickly; the word boundary before a match and the
+# 'cuối/đầu năm' modifiers are checked in code.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("dmy_words", re.compile(_NB + r"ngày\s+" + _D + r"\s+tháng\s+" + _M + r"(?:\s*(?:năm|,)\s*" + _YEAR + ")?"
-                             + _NA)),
-    ("dmy", re.compile(r"(?<![\d/.,-])" + _D + r"([/.-])" + _M + r"\2" + _YEAR + r"(?![\d/])")),
-    ("dm_slash", re.compile(_NB + _DAY_CUE + r"(?:\s+ngày)?\s+" + _D + r"\s*([/.-])\s*" + _M
-                            + r"(?![\d/%]|[.,-]\d)")),
+    ("dmy_words", re.compile(r"ngày\s+" + _D + r"\s+tháng\s+" + _M + r"(?:\s*(?:năm|,)\s*" + _YEAR + ")?" + _NA)),
+    ("dmy", re.compile(_D + r"([/.-])" + _M + r"\2" + _YEAR + r"(?![\d/])")),
+    ("dm_slash", re.compile(_DAY_CUE + r"(?:\s+ngày)?\s+" + _D + r"\s*([/.-])\s*" + _M + r"(?![\d/%]|[.,-]\d)")),
     ("dm_paren", re.compile(r"\(\s*" + _D + r"\s*([/.-])\s*" + _M + r"\s*\)")),
-    ("my_words", re.compile(_NB + r"tháng\s+" + _M + r"(?:\s*(?:[/.-]|năm)\s*" + _YEAR + r")?(?![\d/%]|[.,-]\d)")),
-    ("quarter", re.compile(_NB + r"quý\s+(iv|iii|ii|i|[1-4])" + _NA + r"(?:\s*(?:[/.-]|năm)\s*" + _YEAR + ")?")),
-    ("months_of_year", re.compile(_NB + r"(6|9|sáu|chín)\s+tháng\s+(đầu|cuối)?\s*năm(?:\s+" + _YEAR + ")?" + _NA)),
-    ("year", re.compile(_NB + r"(?:(cuối|hết|đầu|giữa)\s+)?năm\s+" + _YEAR + r"(?![\d/-])")),
-    ("now", re.compile(_NB + r"(?:(?:tính\s+)?(?:đến|tới)\s+(?:nay|thời\s+điểm\s+(?:này|hiện\s+tại|hiện\s+nay))"
-                       r"|hiện\s+nay|hiện\s+tại|đến\s+thời\s+điểm\s+hiện\s+tại|đến\s+hiện\s+tại)" + _NA)),
+    ("my_words", re.compile(r"tháng\s+" + _M + r"(?:\s*(?:[/.-]|năm)\s*" + _YEAR + r")?(?![\d/%]|[.,-]\d)")),
+    ("quarter", re.compile(r"quý\s+(iv|iii|ii|i|[1-4])" + _NA + r"(?:\s*(?:[/.-]|năm)\s*" + _YEAR + ")?")),
+    ("months_of_year", re.compile(r"(6|9|sáu|chín)\s+tháng\s+(đầu|cuối)?\s*năm(?:\s+" + _YEAR + ")?" + _NA)),
+    ("year", re.compile(r"năm\s+" + _YEAR + r"(?![\d/-])")),
+    ("now", re.compile(r"(?:(?:tính\s+(?:đến|tới)|đến|tới)\s+(?:nay|thời\s+điểm\s+(?:này|hiện\s+tại|hiện\s+nay)"
+                       r"|hiện\s+tại)|hiện\s+(?:nay|tại))" + _NA)),
 )
+_YEAR_MODIFIER = re.compile(r"(cuối|hết|đầu|giữa)\s+$")
+_WORD_CHAR = re.compile(r"\w")
 _UNIT_AFTER = re.compile(r"\s*(?:xã|phường|thị\s+trấn|đơn\s+vị|cán\s+bộ|đồng\s+chí|trụ\s+sở|huyện|công\s+an)" + _NA)
 _DOC_BEFORE = re.compile(
     r"(?:số\s*\d+[\w/.-]*|\d+/\d{4}/[\w-]+|\d+/[a-zđ]+-[\w-]+|ban\s+hành|ký|kí)\s*,?\s*$"
@@ -77,6 +78,9 @@ def find_dates(text: str, published: date | None, folded: str | None = None) -> 
     found: list[DateMention] = []
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(folded):
+            before = folded[m.start() - 1] if m.start() else " "
+            if _WORD_CHAR.match(before) if kind != "dmy" else before in "0123456789/.,-":
+                continue  # inside a longer word or number
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             mention = _resolve(kind, m, folded, published)
@@ -123,7 +127,10 @@ def _resolve(kind: str, m: re.Match[str], folded: str, published: date | None) -
             months = 12
         return _month(start, end, _int(m.group(3)) or pub_year, months, folded)
     if kind == "year":
-        return _year(start, end, int(m.group(2)), m.group(1), published, folded)
+        modifier = _YEAR_MODIFIER.search(folded, max(0, start - 8), start)
+        if modifier:
+            start = modifier.start()
+        return _year(start, end, int(m.group(1)), modifier.group(1) if modifier else None, published, folded)
     if kind == "now":
         if published is None:
             return DateMention(start, end, None, None, None, "now", "until")

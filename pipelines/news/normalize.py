@@ -13,6 +13,7 @@ from functools import lru_cache
 
 _WORD_CHARS = "a-zA-Z0-9àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ" \
               "ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ"
+UPPER_CHARS = "A-ZÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴĐ"
 WORD_CLASS = f"[{_WORD_CHARS}]"
 NOT_WORD_BEFORE = f"(?<![{_WORD_CHARS}])"
 NOT_WORD_AFTER = f"(?![{_WORD_CHARS}])"
@@ -44,16 +45,22 @@ def _old_tone_fixes() -> list[tuple[re.Pattern[str], dict[str, str]]]:
         mapping = {}
         for tone in range(1, 6):
             mapping[first + _TONES[second][tone]] = _TONES[first][tone] + second
-        guard = "(?<![q])" if first == "u" else ""
-        pattern = re.compile(f"{guard}{first}[{marked}]{NOT_WORD_AFTER}")
+        # Patterns start with a literal so the regex engine can skip ahead fast; 'quý' is checked in code.
+        pattern = re.compile(f"{first}[{marked}]{NOT_WORD_AFTER}")
         fixes.append((pattern, mapping))
     return fixes
 
 
 _TONE_FIXES = _old_tone_fixes()
 # 'tỷ'/'tỉ', 'sỹ'/'sĩ', 'kỹ'/'kĩ', 'lý'/'lí', 'mỹ'/'mĩ': a single consonant + y as the whole syllable.
-_Y_AS_I = re.compile(f"{NOT_WORD_BEFORE}([bcdđhklmnstv])([yỳýỷỹỵ]){NOT_WORD_AFTER}")
+_Y_AS_I = re.compile(f"[yỳýỷỹỵ]{NOT_WORD_AFTER}")
 _Y_TO_I = dict(zip(_TONES["y"], _TONES["i"]))
+_Y_CONSONANTS = frozenset("bcdđhklmnstv")
+_LETTER = re.compile(WORD_CLASS)
+
+
+def _is_letter(ch: str) -> bool:
+    return bool(_LETTER.match(ch))
 
 
 def fold_variants(text: str) -> str:
@@ -63,8 +70,22 @@ def fold_variants(text: str) -> str:
     """
     out = _lower_same_length(text)
     for pattern, mapping in _TONE_FIXES:
-        out = pattern.sub(lambda m: mapping[m.group(0)], out)
-    return _Y_AS_I.sub(lambda m: m.group(1) + _Y_TO_I[m.group(2)], out)
+        out = pattern.sub(lambda m, mp=mapping, src=out: _fix_tone(m, mp, src), out)
+    return _Y_AS_I.sub(lambda m, src=out: _fix_y(m, src), out)
+
+
+def _fix_tone(m: re.Match[str], mapping: dict[str, str], source: str) -> str:
+    pos = m.start()
+    if m.group(0)[0] == "u" and pos > 0 and source[pos - 1] == "q":
+        return m.group(0)  # 'quý' keeps its spelling
+    return mapping[m.group(0)]
+
+
+def _fix_y(m: re.Match[str], source: str) -> str:
+    pos = m.start()
+    if pos >= 1 and source[pos - 1] in _Y_CONSONANTS and (pos < 2 or not _is_letter(source[pos - 2])):
+        return _Y_TO_I[m.group(0)]
+    return m.group(0)
 
 
 @lru_cache(maxsize=1)

@@ -194,15 +194,17 @@ class NumberMention:
     in_words: bool
 
 
-_DIGIT_TOKEN = re.compile(r"(?<![\d.,/])\d+(?:[.,]\d+)*(?!\d|[.,]\d)")
+_DIGIT_TOKEN = re.compile(r"\d+(?:[.,]\d+)*")  # preceded by '/', '.' or ',' is checked in code
 _MULTIPLIER_AFTER = re.compile(r"\s+(nghìn|ngàn|triệu)" + NOT_WORD_AFTER)
 _NUMBER_WORDS = sorted(set(DIGITS) | {"mười", "mươi", "trăm", "linh", "lẻ"} | set(MULTIPLIERS), key=len,
                        reverse=True)
 _START_WORDS = ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "bẩy", "tám", "chín", "mười")
+# Starts with a literal alternation (fast to scan); the word boundary before it is checked in code.
 _WORD_RUN = re.compile(
-    NOT_WORD_BEFORE + "(?:" + "|".join(_START_WORDS) + ")" + NOT_WORD_AFTER
+    "(?:" + "|".join(_START_WORDS) + ")" + NOT_WORD_AFTER
     + "(?:\\s+(?:" + "|".join(_NUMBER_WORDS) + ")" + NOT_WORD_AFTER + ")*"
 )
+_LETTER_OR_DIGIT = re.compile(r"\w")
 
 
 def _count_noun_regex(nouns: tuple[str, ...]) -> re.Pattern[str]:
@@ -222,6 +224,8 @@ def find_numbers(text: str, folded: str | None = None) -> list[NumberMention]:
     folded = fold_variants(text) if folded is None else folded
     found: list[NumberMention] = []
     for m in _DIGIT_TOKEN.finditer(folded):
+        if m.start() > 0 and folded[m.start() - 1] in "/.,":
+            continue
         value = parse_number(m.group(0))
         if value is None:
             continue
@@ -232,6 +236,8 @@ def find_numbers(text: str, folded: str | None = None) -> list[NumberMention]:
             end = mult.end()
         found.append(NumberMention(m.start(), end, value, False))
     for m in _WORD_RUN.finditer(folded):
+        if m.start() > 0 and _LETTER_OR_DIGIT.match(folded[m.start() - 1]):
+            continue
         mention = _word_mention(folded, m.start(), m.group(0))
         if mention is not None:
             found.append(mention)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipelines.news.normalize import fold_ascii, fold_variants, split_sentences, strip_accents
+from pipelines.news.normalize import UPPER_CHARS, fold_variants, split_sentences, strip_accents
 from pipelines.reference.admin_units import provinces
 
 _PREFIX = re.compile(r"^(?:Tỉnh|Thành phố)\s+")
@@ -56,7 +56,6 @@ _PASSING = re.compile(
     r"|so với|các tỉnh|chia sẻ|cùng với|liên kết|kết nghĩa|học hỏi|khu vực giáp"
 )
 _NATIONAL = re.compile(r"(?:cả nước|toàn quốc|63 tỉnh|34 tỉnh|các tỉnh, thành phố|các địa phương)")
-_ASCII_WORD = "a-z0-9"
 
 
 @dataclass(frozen=True)
@@ -84,84 +83,114 @@ def new_to_legacy_code() -> dict[str, str]:
             if _PREFIX.sub("", name) in by_name}
 
 
+@dataclass(frozen=True)
+class _AliasTable:
+    """Alias keys (lowercase words joined by spaces) -> legacy code, in two spellings."""
+
+    with_diacritics: dict[str, str]  # 'nam định', 'đắc lắc', 'tp hcm' (aliases written in ASCII stay ASCII)
+    accent_free: dict[str, str]  # 'nam dinh': only used for texts written without diacritics
+    by_first_word: dict[str, tuple[tuple[str, ...], ...]]  # first word -> candidate word tuples, longest first
+
+
 @lru_cache(maxsize=1)
-def _alias_table() -> tuple[dict[str, str], dict[str, set[str]], set[str]]:
-    """ascii alias -> code; code -> accepted diacritic spellings (variant-folded); aliases written in ASCII."""
-    by_ascii: dict[str, str] = {}
-    spellings: dict[str, set[str]] = {}
-    ascii_aliases: set[str] = set()
-    names = dict(short_names())
-    for code in new_to_legacy_code().values():
-        names.setdefault(code, short_names()[code])
-    for code, name in names.items():
+def _alias_table() -> _AliasTable:
+    with_diacritics: dict[str, str] = {}
+    accent_free: dict[str, str] = {}
+    for code, name in short_names().items():
         for alias in (name, *EXTRA_ALIASES.get(code, ())):
-            key = _alias_key(alias)
-            by_ascii[key] = code
-            spellings.setdefault(code, set()).add(_spelling_key(alias))
-            if alias.isascii():
-                ascii_aliases.add(key)
-    return by_ascii, spellings, ascii_aliases
-
-
-def _alias_key(alias: str) -> str:
-    """Canonical accent-free key: lowercase, punctuation runs collapsed ('TP. HCM' -> 'tp hcm')."""
-    return " ".join(re.findall(r"[a-z0-9]+", fold_ascii(alias)))
+            key = _spelling_key(alias)
+            with_diacritics[key] = code
+            accent_free[strip_accents(key)] = code
+    candidates: dict[str, set[tuple[str, ...]]] = {}
+    for key in list(with_diacritics) + list(accent_free):
+        words = tuple(key.split())
+        candidates.setdefault(words[0], set()).add(words)
+    by_first = {w: tuple(sorted(c, key=len, reverse=True)) for w, c in candidates.items()}
+    return _AliasTable(with_diacritics, accent_free, by_first)
 
 
 def _spelling_key(alias: str) -> str:
-    return " ".join(re.findall(r"\w+", fold_variants(alias)))
+    """'Bà Rịa - Vũng Tàu' -> 'bà rịa vũng tàu', 'TP.HCM' -> 'tp hcm' (variant-folded words)."""
+    return " ".join(_WORD.findall(fold_variants(alias)))
 
 
-@lru_cache(maxsize=1)
-def _alias_regex() -> re.Pattern[str]:
-    by_ascii, _, _ = _alias_table()
-    parts = []
-    for key in sorted(by_ascii, key=len, reverse=True):
-        words = key.split()
-        parts.append(r"[\s.\-–—]*".join(re.escape(w) for w in words) if len(words) > 1 or key in ("tphcm",)
-                     else re.escape(key))
-    # 'TP.HCM' folds to 'tp.hcm'; allow any run of spaces/dots/dashes between alias words.
-    return re.compile(f"(?<![{_ASCII_WORD}])(?:" + "|".join(parts) + f")(?![{_ASCII_WORD}])")
+_WORD = re.compile(r"\w+")
 
 
 def _mostly_without_diacritics(text: str) -> bool:
-    letters = sum(c.isalpha() for c in text[:3000])
-    marked = sum(1 for c in text[:3000] if c.isalpha() and not c.isascii())
-    return letters > 0 and marked / letters < 0.02
+    """True for text typed without Vietnamese diacritics (then accent-free names are matched too)."""
+    sample = text[:3000]
+    if sample.isascii():
+        return True
+    extra_bytes = len(sample.encode("utf-8")) - len(sample)  # each marked letter takes 1-2 extra bytes
+    return extra_bytes / max(1, len(sample)) < 0.02
 
 
 def find_province_mentions(text: str, folded: str | None = None) -> list[ProvinceMention]:
     """Province names in text with a per-mention weight (strong 'Công an tỉnh X' mentions weigh more).
 
-    `folded` is `fold_variants(text)` when the caller has it already.
+    `folded` is accepted for symmetry with the other finders; results are cached per text.
     """
-    folded = fold_variants(text) if folded is None else folded
-    ascii_text = strip_accents(folded)
-    by_ascii, spellings, ascii_aliases = _alias_table()
-    plain_text = None
+    return list(_mentions(text))
+
+
+# Province names are capitalised, so only words starting with a capital letter can begin one.
+_CAPITAL_WORD = re.compile(f"[{UPPER_CHARS}]\\w*")
+_NEXT_WORD = re.compile(r"[\s.\-–—]*(\w+)")
+
+
+@lru_cache(maxsize=64)
+def _mentions(text: str) -> tuple[ProvinceMention, ...]:
+    folded = fold_variants(text)
+    table = _alias_table()
+    plain = _mostly_without_diacritics(text)
     found = []
-    for m in _alias_regex().finditer(ascii_text):
-        key = " ".join(re.findall(r"[a-z0-9]+", m.group(0)))
-        code = by_ascii.get(key)
-        if code is None:
+    consumed = 0
+    for m in _CAPITAL_WORD.finditer(text):
+        start = m.start()
+        if start < consumed or (start and text[start - 1].isalnum()):
             continue
-        span = text[m.start():m.end()]
-        if span.isascii() and key not in ascii_aliases:
-            if plain_text is None:
-                plain_text = _mostly_without_diacritics(text)
-            if not plain_text:
-                continue
-        elif not span.isascii() and _spelling_key(span) not in spellings[code]:
+        candidates = table.by_first_word.get(folded[start:m.end()])
+        if not candidates:
             continue
-        if not _capitalised(span):
+        hit = _match_at(folded, start, m.end(), candidates, table, plain)
+        if hit is None:
             continue
-        before = folded[max(0, m.start() - 40):m.start()]
-        after = folded[m.end():m.end() + 20]
-        weight = _mention_weight(key, before, after)
-        if weight is None:
+        end, code, key = hit
+        consumed = end
+        if not _capitalised(text[start:end]):
             continue
-        found.append(ProvinceMention(m.start(), m.end(), code, weight, bool(_STRONG_BEFORE.search(before))))
-    return found
+        before = folded[max(0, start - 40):start]
+        after = folded[end:end + 20]
+        weight = _mention_weight(strip_accents(key), before, after)
+        if weight is not None:
+            found.append(ProvinceMention(start, end, code, weight, bool(_STRONG_BEFORE.search(before))))
+    return tuple(found)
+
+
+def _match_at(folded: str, start: int, first_end: int, candidates: tuple[tuple[str, ...], ...],
+              table: _AliasTable, plain: bool) -> tuple[int, str, str] | None:
+    """The longest alias starting at `start`: (end offset, code, key)."""
+    words = [folded[start:first_end]]
+    ends = [first_end]
+    longest = len(candidates[0])
+    while len(words) < longest:
+        nxt = _NEXT_WORD.match(folded, ends[-1])
+        if not nxt:
+            break
+        words.append(nxt.group(1))
+        ends.append(nxt.end())
+    for candidate in candidates:
+        n = len(candidate)
+        if tuple(words[:n]) != candidate:
+            continue
+        key = " ".join(candidate)
+        code = table.with_diacritics.get(key)  # exact spellings, incl. names that are ASCII anyway ('Gia Lai')
+        if code is None and plain:
+            code = table.accent_free.get(key)
+        if code is not None:
+            return ends[n - 1], code, key
+    return None
 
 
 def _capitalised(span: str) -> bool:
@@ -239,8 +268,11 @@ def _decide(scores: dict[str, float], first_seen: dict[str, int], strong_lead: s
     best = ranked[0]
     if scores[best] < 1.5:  # one plain mention in the body, or the url alone ('baohaiduong.vn'), is enough
         return None, None
-    national = _NATIONAL.search(fold_variants(title or "") + " " + lead_folded)
-    if national and best not in strong_lead:
+    # A national round-up ('cả nước', 'toàn quốc' in the title, or in a lead naming no province) has no province;
+    # 'một trong những tỉnh đầu tiên của cả nước' in a provincial lead does not make it national.
+    national_title = _NATIONAL.search(fold_variants(title or ""))
+    national_lead = _NATIONAL.search(lead_folded) and first_seen[best] >= len(lead_folded)
+    if (national_title or national_lead) and best not in strong_lead:
         return None, None
     if len(ranked) > 1 and scores[ranked[1]] > 0.8 * scores[best] and best not in strong_lead:
         return None, None
@@ -251,12 +283,11 @@ def _url_codes(url: str | None) -> set[str]:
     """Provinces named in the url: 'baonamdinh.vn', '/cong-an-nam-dinh-...'."""
     if not url:
         return set()
-    by_ascii, _, _ = _alias_table()
     lowered = url.lower()
     host = re.sub(r"^[a-z]+://", "", lowered).split("/")[0]
     words = " " + re.sub(r"[^a-z0-9]+", " ", lowered) + " "
     codes = set()
-    for key, code in by_ascii.items():
+    for key, code in _alias_table().accent_free.items():
         compact = key.replace(" ", "")
         if len(compact) >= 5 and compact in host or (" " in key and f" {key} " in words):
             codes.add(code)

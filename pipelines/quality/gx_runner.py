@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from pipelines.quality.gx_suites import (
+    DEFAULT_SUITES_DIR,
     ExpectationSpec,
     SuiteFileError,
     SuiteSpec,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 __all__ = [
+    "DEFAULT_SUITES_DIR",
     "ExpectationOutcome",
     "ExpectationSpec",
     "GxSession",
@@ -952,4 +954,4 @@ def build_data_docs(results: Sequence[SuiteResult], out_dir, *, run_id: str | No
 
 
 # silence "imported but unused" for re-exports
-_ = (load_suite, load_suites, referenced_columns)
+_ = (DEFAULT_SUITES_DIR, load_suite, load_suites, referenced_columns)

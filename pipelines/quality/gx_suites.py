@@ -25,6 +25,9 @@ import yaml
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
+#: The repository's suite directory (``expectations/`` at the repo root).
+DEFAULT_SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
+
 SEVERITIES = ("error", "warn")
 SCOPES = ("batch", "table")
 
@@ -265,7 +268,9 @@ def load_suite(path: str | os.PathLike[str], *, check_types: bool = True) -> Sui
     return parse_suite(doc, path=path, check_types=check_types)
 
 
-def load_suites(directory: str | os.PathLike[str], *, check_types: bool = True) -> dict[str, SuiteSpec]:
+def load_suites(
+    directory: str | os.PathLike[str] = DEFAULT_SUITES_DIR, *, check_types: bool = True
+) -> dict[str, SuiteSpec]:
     """Every ``*.yml`` / ``*.yaml`` directly in ``directory`` (names starting with ``_`` or ``.`` skipped)."""
     directory = Path(directory)
     if not directory.is_dir():

@@ -492,6 +492,7 @@ def inject_row_mistakes(rows: list[dict], columns: Sequence[str], map_version: s
             break
         if _plant(r.choices(kinds, weights)[0], rows, columns, map_version, province, r):
             planted += 1
+    rows.sort(key=lambda row: row["unit_code"] == "")  # a total line stays the last line (sort is stable)
 
 
 def _plant(kind: str, rows: list[dict], columns: Sequence[str], map_version: str, province: str,
@@ -548,6 +549,8 @@ def _plant(kind: str, rows: list[dict], columns: Sequence[str], map_version: str
         rows.insert(rows.index(row) + r.randint(1, 5), copy)
         return True
     elif kind == "total_row":
+        if any(not row["unit_code"] for row in rows):
+            return False
         rows.append(_total_row(rows, r))
         return True
     elif kind == "heads_deputies_exceed_officers":
@@ -660,7 +663,7 @@ def render_grid(t: Template, province: ProvinceProfile, period: str, columns: Se
         at = columns.index("stt")
         for i, row in enumerate(rows, start=1):
             cells = [conv(row) for conv in converters]
-            cells[at] = str(i) if fmt == "csv" else i
+            cells[at] = (str(i) if fmt == "csv" else i) if row["unit_code"] else None  # no number on a total line
             grid.append(cells)
     else:
         grid.extend([conv(row) for conv in converters] for row in rows)

@@ -190,7 +190,10 @@ resolved as (
     left join _ref_units as u on u.map_version = base.map_version and u.unit_code = base.code
 )
 select resolved.*,
-    list_filter([
+    case when (code is null or code = '') and regexp_matches({_fold_sql('unit_name')}, '^(tong cong|tong so|tong|cong|total)\b')
+    then [{{'column': 'unit_name', 'value': unit_name,
+           'reason': 'a totals row, not a unit: totals are computed by the warehouse, not loaded'}}]
+    else list_filter([
         case when row_problem is not null then {{'column': null, 'value': null, 'reason': row_problem}} end,
         case
             when code is null or code = '' then {{'column': 'unit_code', 'value': unit_code, 'reason': 'missing unit code'}}
@@ -267,7 +270,7 @@ select resolved.*,
         case when flag_code = 'true' and heads_v = 0 then
             {{'column': 'head_is_investigator', 'value': head_is_investigator,
               'reason': 'head is an investigator but the unit reports no head'}} end
-    ], lambda p: p is not null) as problems
+    ], lambda p: p is not null) end as problems
 from resolved
 """
 
@@ -282,6 +285,28 @@ def _ref_units(con: duckdb.DuckDBPyConnection) -> None:
         union all
         select 'v2025_34', "wardCode", "provinceCode", lower("wardType"), "ward" from raw.admin_units_2025
     """)
+
+
+def _check_meta_columns(con: duckdb.DuckDBPyConnection, files: list[reader.ParsedFile]) -> None:
+    """Province/period given as columns: one value throughout that contradicts the file name rejects the file.
+
+    (Values that vary from row to row are row-level problems and quarantine only those rows.)
+    """
+    by_id = {p.file_id: p for p in files if not p.errors}
+    rows = con.execute(
+        "select file_id, list(distinct trim(meta_province_code)) filter (where trim(meta_province_code) <> ''), "
+        "list(distinct trim(meta_period)) filter (where trim(meta_period) <> '') from _incoming_all "
+        "where meta_province_code is not null or meta_period is not null group by file_id").fetchall()
+    for file_id, provinces, periods in rows:
+        parsed = by_id.get(file_id)
+        if parsed is None:
+            continue
+        if provinces and len(provinces) == 1 and provinces[0].zfill(2) != parsed.province_code:
+            parsed.errors.append(f"file name says province {parsed.province_code} but every row says "
+                                 f"{provinces[0]}")
+        normalized = {contract.parse_period(p) for p in periods or []}
+        if len(normalized) == 1 and None not in normalized and parsed.period not in normalized:
+            parsed.errors.append(f"file name says period {parsed.period} but every row says {periods[0]}")
 
 
 def _provinces_by_map(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
@@ -320,6 +345,8 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
             parsed.errors.append(f"unsupported file type {path.suffix or '(none)'!r}: submissions are .csv or .xlsx")
         elif name_error:
             parsed.errors.append(name_error)
+        if parsed.errors and data:
+            reader.count_rejected_rows(parsed, data)
         parsed_files.append(parsed)
     batch.files_new = len(parsed_files)
     if not parsed_files:
@@ -331,6 +358,11 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
     readable = [p for p in parsed_files if not p.errors]
     reader.read_batch(con, readable, contents)
     provinces = _provinces_by_map(con)
+    rows_per_file = dict(con.execute("select file_id, count(*) from _incoming_all group by 1").fetchall())
+    for parsed in readable:
+        if not parsed.errors and not rows_per_file.get(parsed.file_id):
+            parsed.errors.append("no data rows under the header row")
+    _check_meta_columns(con, readable)
     for parsed in parsed_files:
         if parsed.period and not parsed.errors:
             map_version = contract.map_version_for_period(parsed.period)

@@ -172,10 +172,15 @@ def sniff_csv(parsed: ParsedFile, data: bytes) -> None:
     """Decode, find delimiter, header block and header row of a CSV file; sets errors when unreadable."""
     text, codec, error = _decode(data)
     if error:
+        # Count the rows anyway so the rejection accounts for every row: Vietnamese ANSI (Windows-1258) is the
+        # usual culprit, so look for the header row in that reading first.
+        lenient = data.decode("cp1258", errors="replace")
+        lines = lenient.splitlines()[:HEAD_LINES]
+        header_index, _ = find_header(list(csv.reader(lines, delimiter=_sniff_delimiter(lines))))
+        if header_index is not None:
+            error += " (it reads as Windows-1258, the old Vietnamese ANSI code page)"
         parsed.errors.append(error)
-        # Count the rows anyway (decoded leniently) so the rejection accounts for every row.
-        lenient = data.decode("utf-8", errors="replace")
-        parsed.raw_lines = _count_data_lines(lenient, None)
+        parsed.raw_lines = _count_data_lines(lenient, header_index)
         parsed.rows_received = len(parsed.raw_lines)
         return
     parsed.encoding = codec
@@ -384,6 +389,24 @@ def resolve_identity(parsed: ParsedFile) -> None:
         parsed.errors.append(f"file name says period {parsed.name_period} but the file says {content_period}")
     parsed.province_code = parsed.name_province or content_province
     parsed.period = parsed.name_period or content_period
+
+
+def count_rejected_rows(parsed: ParsedFile, data: bytes) -> None:
+    """For a file rejected before reading (bad name, type): still find and keep its data rows for the audit."""
+    errors = list(parsed.errors)
+    parsed.errors = []
+    if data[:4] == b"PK\x03\x04":
+        rows = read_xlsx(parsed)
+        if rows is not None:
+            parsed.raw_lines = [(n, " | ".join(c or "" for c in r)) for n, r in rows]
+            parsed.rows_received = len(rows)
+    elif b"\x00" not in data[:4096] or data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        sniff_csv(parsed, data)
+        if not parsed.errors and parsed.shape is not None:
+            text = data.decode(parsed.encoding or "utf-8")
+            parsed.raw_lines = _count_data_lines(text, parsed.shape.header_index)
+            parsed.rows_received = len(parsed.raw_lines)
+    parsed.errors = errors
 
 
 def read_batch(con: duckdb.DuckDBPyConnection, files: list[ParsedFile], contents: dict[str, bytes]) -> None:

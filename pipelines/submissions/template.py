@@ -29,7 +29,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from pipelines.reference import admin_units
 from pipelines.submissions import contract
-from pipelines.submissions.contract import COLUMN_BY_NAME, Column
+from pipelines.submissions.contract import Column
 
 DATA_SHEET = "Báo cáo"
 GUIDE_SHEET = "Hướng dẫn"
@@ -158,11 +158,10 @@ def _write_table(ws, header_row: int, columns: Sequence[Column], units: Sequence
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         ws.column_dimensions[get_column_letter(j)].width = WIDTHS.get(col.name, 14)
     ws.row_dimensions[header_row].height = 45
-    prefill = {"unit_code": "unit_code", "unit_name": "unit_name", "unit_type": "unit_type"}
     for i, unit in enumerate(units, start=header_row + 1):
         for j, col in enumerate(columns, start=1):
-            if col.name in prefill:
-                cell = ws.cell(i, j, getattr(unit, prefill[col.name]))
+            if col.name in PREFILLED:
+                cell = ws.cell(i, j, getattr(unit, col.name))
                 cell.fill = locked_fill
                 if col.name == "unit_code":
                     cell.number_format = "@"  # keep the leading zeros of codes like 00004

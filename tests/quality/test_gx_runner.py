@@ -300,6 +300,8 @@ def test_large_relation_table_rules_use_reduced_frames(con, tmp_path):
           - {type: expect_column_median_to_be_between, kwargs: {column: regular_officers, min_value: 20, max_value: 30}}
           - {type: expect_table_columns_to_match_set, kwargs: {column_set: [rid, unit_code], exact_match: false}}
           - {type: expect_column_values_to_not_be_null, kwargs: {column: unit_name}, scope: table}
+          - {type: expect_column_values_to_be_between, kwargs: {column: reported_on, min_value: 2025-07-01, max_value: 2025-07-28}}
+          - {type: expect_column_values_to_be_between, kwargs: {column: reported_on, min_value: 2025-07-02}, name: late}
         """)
     suite = load_suite(path)
     small, big = (R.validate(con, suite, batch_rows=n) for n in (1_000_000, 700))
@@ -314,6 +316,10 @@ def test_large_relation_table_rules_use_reduced_frames(con, tmp_path):
     assert out["expect_column_min_to_be_between__regular_officers"].observed_value == -1
     assert not out["expect_column_min_to_be_between__regular_officers"].success
     assert out["expect_column_unique_value_count_to_be_between__unit_type"].observed_value == 5
+    assert out["expect_column_values_to_be_between__reported_on"].success  # YAML dates vs DuckDB DATE
+    late = out["late"]
+    assert not late.success and late.unexpected_count == 179  # rid % 28 == 0 -> reported on 2025-07-01
+    assert late.sample[0] == {"reported_on": "2025-07-01"}
 
 
 def test_to_records_fit_the_audit_table(con, failures, tmp_path):

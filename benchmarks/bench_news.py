@@ -1,0 +1,98 @@
+"""Throughput of news claim extraction on one core: `python benchmarks/bench_news.py [--articles N] [--runs R]`.
+
+Generates ~2,000 synthetic 3-5 KB articles by recombining paragraphs of the development corpus
+(tests/fixtures/news, held-out articles excluded), then times province detection + claim extraction over them
+R times and prints articles/s (median, min, max). Target: >= 500 articles/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipelines.news.articles import Article, make_article, read_articles  # noqa: E402
+from pipelines.news.claims import extract_claims  # noqa: E402
+from pipelines.news.provinces import detect_province  # noqa: E402
+
+CORPUS = ROOT / "tests" / "fixtures" / "news"
+
+
+def corpus_paragraphs() -> list[str]:
+    """Paragraphs of the development articles (held-out ones are not used)."""
+    paragraphs: list[str] = []
+    for path in sorted(CORPUS.iterdir()):
+        if path.suffix.lower() not in (".txt", ".jsonl", ".html") or path.name.endswith(".gold.json"):
+            continue
+        for article in read_articles(path):
+            paragraphs.extend(p for p in article.text.split("\n") if len(p) > 80)
+    return paragraphs
+
+
+def synthetic_articles(n: int, seed: int = 7) -> list[Article]:
+    """n articles of 3-5 KB (UTF-8) made of random corpus paragraphs."""
+    rng = random.Random(seed)
+    paragraphs = corpus_paragraphs()
+    titles = ["Công an tỉnh Nam Định sơ kết Công an xã chính quy", "Thái Bình: bố trí Công an chính quy về xã",
+              "Hà Nội xây dựng trụ sở Công an xã", "Công an Nghệ An tập huấn nghiệp vụ", None]
+    articles = []
+    for i in range(n):
+        target = rng.randint(3000, 5000)
+        chosen: list[str] = []
+        size = 0
+        while size < target:
+            p = rng.choice(paragraphs)
+            chosen.append(p)
+            size += len(p.encode("utf-8")) + 1
+        published = date(2019 + rng.randint(0, 6), rng.randint(1, 12), rng.randint(1, 28))
+        articles.append(make_article(f"synthetic/{i}.txt", 0, None, rng.choice(titles), published,
+                                     "\n".join(chosen)))
+    return articles
+
+
+def run_once(articles: list[Article]) -> tuple[float, int]:
+    """Seconds to process all articles, and the number of claims found."""
+    claims = 0
+    start = time.perf_counter()
+    for article in articles:
+        _, code = detect_province(article.title, article.text, article.url)
+        claims += len(extract_claims(article, code))
+    return time.perf_counter() - start, claims
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile summary of one run")
+    args = parser.parse_args(argv)
+    articles = synthetic_articles(args.articles)
+    kb = sum(len(a.text.encode("utf-8")) for a in articles) / len(articles) / 1024
+    print(f"{len(articles)} synthetic articles, mean {kb:.1f} KB")
+    if args.profile:
+        import cProfile
+        import pstats
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run_once(articles)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    rates = []
+    for run in range(args.runs):
+        seconds, claims = run_once(articles)
+        rates.append(len(articles) / seconds)
+        print(f"run {run + 1}: {seconds:.2f} s, {rates[-1]:.0f} articles/s, {claims} claims")
+    print(f"articles/s: median {statistics.median(rates):.0f}, min {min(rates):.0f}, max {max(rates):.0f} "
+          f"(target >= 500)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
