@@ -115,7 +115,8 @@ def child(db: str, batch_rows: int, repeat_tiny: int, memory_limit: str | None) 
 
 
 def run_child(db: Path, batch_rows: int, repeat_tiny: int, memory_limit: str | None = None) -> dict:
-    cmd = [sys.executable, __file__, "--child", str(db), "--batch-rows", str(batch_rows), "--repeat-tiny", str(repeat_tiny)]
+    cmd = [sys.executable, __file__, "--child", str(db), "--batch-rows", str(batch_rows),
+           "--repeat-tiny", str(repeat_tiny)]
     if memory_limit:
         cmd += ["--duckdb-memory-limit", memory_limit]
     out = subprocess.run(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from pipelines.news.articles import Article
 from pipelines.news.dates import DateMention, find_dates
@@ -123,9 +124,11 @@ _SUBSCOPE = re.compile(r"(?i:\b(?:huyện|quận|thị xã|thành phố|tp\.?|x�
                        r"((?:\s+(?:miền núi|vùng cao|biên giới|đảo|ven biển|nghèo|đặc biệt khó khăn))?)\s+(?=\w)")
 _WHOLE_PROVINCE = re.compile(r"toàn tỉnh|toàn thành phố|cả tỉnh|trên địa bàn tỉnh|trên địa bàn thành phố"
                              r"|toàn lực lượng|công an tỉnh|công an thành phố")
-_SPECIAL = re.compile(r"(?:^|\W)riêng\s+(?!(?:đợt|năm|trong|tháng|quý|lần)\b)"
-                      r"|^\s*(?:trong đó,?\s*)?(?:xã|phường|thị trấn|đặc khu)\s+(?!và\b|,)"
-                      r"|(?<!công an )(?:các|những)\s+(?:xã|phường|thị trấn)[^,;\d]{0,40}(?:được\s+)?bố trí\s*$")
+# One unit rather than the province: 'Riêng xã Y...', a clause opening on a bare 'xã ...', or a per-unit allocation
+# ('đối với các xã còn lại bố trí 3 đồng chí').
+_RIENG = re.compile(r"(?:^|\W)riêng\s+(?!(?:đợt|năm|trong|tháng|quý|lần)\b)")
+_CLAUSE_OPENS_ON_UNIT = re.compile(r"\s*(?:trong đó,?\s*)?(?:xã|phường|thị trấn|đặc khu)\s+(?!và\b|,)")
+_PER_UNIT_ALLOCATION = re.compile(r"(?<!công an )(?:các|những)\s+(?:xã|phường|thị trấn)[^,;\d]{0,40}(?:được\s+)?bố trí\s*$")
 # 'của huyện' with no name after it: the district the article is about ('13/13 xã, thị trấn của huyện').
 _DISTRICT_RIGHT = re.compile(r"^[^;.]{0,30}(?i:của huyện|toàn huyện|trên địa bàn huyện|của thị xã|của quận|trong huyện)"
                              r"(?!\s+[A-ZĐÀÁẢÃẠÂẤẦẨẪẬĂẮẰẲẴẶÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ])")
@@ -255,10 +258,13 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
     dates = [d for d in all_dates if _usable_date(d, article.published, folded, sentences)]
     mentions = find_province_mentions(text, folded)
     paragraphs = split_paragraphs(text)
-    districts = _district_names(text, mentions, province_code)
+    districts = _district_regex(_district_names(text, mentions, province_code))
     claims: list[Claim] = []
     n_index = 0
+    p_index = 0
     for s_start, s_end in sentences:
+        while p_index + 1 < len(paragraphs) and paragraphs[p_index][1] <= s_start:
+            p_index += 1
         while n_index < len(numbers) and numbers[n_index].start < s_start:
             n_index += 1
         sentence_numbers = []
@@ -270,13 +276,14 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
         items = [it for it in (_make_item(n, text, folded, s_start, s_end) for n in sentence_numbers) if it]
         if not items:
             continue
-        para_start = next((p for p, e in paragraphs if p <= s_start < e), s_start)
+        para_start = paragraphs[p_index][0] if paragraphs and paragraphs[p_index][0] <= s_start else s_start
         ctx = _SentenceContext(text, folded, s_start, s_end, para_start, items, mentions, province_code, districts)
         ctx.previous = [c for c in claims if c.start >= para_start]
         for i, item in enumerate(items):
             item.metric = _classify(ctx, i)
         _propagate_lists(ctx)
-        _resolve_raised_totals(ctx)
+        if "nâng tổng" in folded[s_start:s_end]:
+            _resolve_raised_totals(ctx)
         for i, item in enumerate(items):
             if item.metric and _out_of_scope(ctx, i):
                 item.metric = None
@@ -376,11 +383,18 @@ class _SentenceContext:
     """Text windows around the items of one sentence."""
 
     def __init__(self, text: str, folded: str, start: int, end: int, para_start: int, items: list[_Item],
-                 mentions: list, province_code: str | None, districts: tuple[str, ...] = ()) -> None:
+                 mentions: list, province_code: str | None, districts: re.Pattern[str] | None = None) -> None:
         self.text, self.folded, self.start, self.end = text, folded, start, end
         self.para_start = para_start
-        self.districts = districts
         self.previous: list[Claim] = []
+        # Cue positions found once per sentence, then looked up per figure.
+        self.plans = [(m.start(), m.end()) for m in _PLAN.finditer(folded, start, end)]
+        self.present = [m.start() for m in _PRESENT_AFTER_PLAN.finditer(folded, start, end)] if self.plans else []
+        self.rates = [m.start() for m in _RATE_LEFT.finditer(folded, start, end)]
+        self.rieng = [m.start() for m in _RIENG.finditer(folded, start, end)]
+        self.subscopes = [start + m.end() for m in _SUBSCOPE.finditer(text[start:end])
+                          if text[start + m.end()].isupper()]
+        self.district_hits = [m.start() for m in districts.finditer(text, start, end)] if districts else []
         self.items = items
         self.mentions = [m for m in mentions if start <= m.start < end]
         self.province_code = province_code
@@ -470,29 +484,34 @@ def _classify(ctx: _SentenceContext, i: int) -> str | None:
 def _skip_context(ctx: _SentenceContext, i: int, left: str, right: str, clause_left: str) -> bool:
     """Rates, ranges, plans, changes, single units, semi-professional police and other provinces."""
     item = ctx.items[i]
-    if _RATE_LEFT.search(clause_left) or _RATE_RIGHT.match(ctx.folded[item.end:item.end + 50]):
+    lo = item.start - len(clause_left)
+    if any(lo <= p < item.start for p in ctx.rates) or _RATE_RIGHT.match(ctx.folded, item.end, item.end + 50):
         return True
     if re.search(r"/\s*$", ctx.folded[max(ctx.start, item.num_start - 3):item.num_start]):
         return True  # the '1 xã' of '5 cán bộ/ 1 xã' is the rate's divisor
     if _RANGE_LEFT.search(left) or _RANGE_RIGHT.match(ctx.folded, item.num_end):
         return True
-    if _is_plan(ctx.sentence_left(i)) or _PLAN.search(re.split(r"[,;]", right, maxsplit=1)[0]):
+    if _is_plan(ctx, item.start) or _PLAN.search(re.split(r"[,;]", right, maxsplit=1)[0]):
         return True
     if _CHANGE_LEFT.search(left) and not re.search(r"tăng cường\s*(?:thêm\s*)?$", left):
         return True
-    if _SPECIAL.search(clause_left) or (item.head == "person" and _SINGLE_UNIT_SUBJECT.search(left)):
+    left_start = max(item.start - len(left), item.start - 80)
+    if any(lo <= p < item.start for p in ctx.rieng) or _CLAUSE_OPENS_ON_UNIT.match(clause_left) \
+            or _PER_UNIT_ALLOCATION.search(ctx.folded, left_start, item.start):
+        return True
+    if item.head == "person" and _SINGLE_UNIT_SUBJECT.search(ctx.folded, left_start, item.start):
         return True
     if _SEMI_PRO.match(right) or (item.head in ("person", "role") and item.value < 2):
         return True
     return ctx.other_province_before(i)
 
 
-def _is_plan(sentence_left: str) -> bool:
+def _is_plan(ctx: _SentenceContext, pos: int) -> bool:
     """A plan word before the figure in its sentence, not followed by a return to the present ('đến nay')."""
-    last = None
-    for last in _PLAN.finditer(sentence_left):
-        pass
-    return last is not None and not _PRESENT_AFTER_PLAN.search(sentence_left, last.end())
+    before = [end for start, end in ctx.plans if end <= pos]
+    if not before:
+        return False
+    return not any(before[-1] <= p < pos for p in ctx.present)
 
 
 def _out_of_scope(ctx: _SentenceContext, i: int) -> bool:
@@ -507,16 +526,14 @@ def _out_of_scope(ctx: _SentenceContext, i: int) -> bool:
     item_end = item.end
     if _DISTRICT_RIGHT.match(ctx.text[item_end:min(ctx.clause_end(item_end), item_end + 100)]):
         return True
-    original_left = ctx.original_clause_left(i)
-    clause_left = ctx.clause_left(i)
-    sub = [m for m in _SUBSCOPE.finditer(original_left) if original_left[m.end()].isupper()]
+    lo = ctx.clause_start(item.num_start)
+    sub = [p for p in ctx.subscopes if lo <= p < item.start]
     if sub:
-        after = sub[-1].end()
-        absolute = ctx.clause_start(item.num_start) + after
+        absolute = sub[-1]
         own = any(m.start == absolute and m.code == ctx.province_code for m in ctx.mentions)
-        if not own and not _WHOLE_PROVINCE.search(clause_left[after:]):
+        if not own and not _WHOLE_PROVINCE.search(ctx.folded, absolute, item.start):
             return True
-    return any(re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", original_left) for name in ctx.districts)
+    return any(lo <= p < item.start for p in ctx.district_hits)
 
 
 _DISTRICT_WORD = re.compile(r"(?i:\b(?:huyện|quận|thị xã))\s+")
@@ -540,6 +557,13 @@ def _district_names(text: str, mentions: list, province_code: str | None) -> tup
             continue
         names.add(name)
     return tuple(sorted(names))
+
+
+@lru_cache(maxsize=256)
+def _district_regex(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not names:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?!\w)")
 
 
 def _classify_percent(ctx: _SentenceContext, i: int, left: str, right: str, clause_left: str) -> str | None:

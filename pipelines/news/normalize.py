@@ -145,6 +145,12 @@ def _starts_sentence(text: str, pos: int) -> bool:
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) over text; see `_split_sentences` (cached per text)."""
+    return list(_split_sentences(text))
+
+
+@lru_cache(maxsize=64)
+def _split_sentences(text: str) -> tuple[tuple[int, int], ...]:
     """Sentence spans (start, end) over text; end excludes trailing whitespace.
 
     Splits after '.', '!', '?', '…' followed by whitespace and a capital/digit/quote, and at newlines, but not
@@ -165,7 +171,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         _add_span(text, spans, start, end)
         start = m.end()
     _add_span(text, spans, start, len(text))
-    return spans
+    return tuple(spans)
 
 
 def _add_span(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:

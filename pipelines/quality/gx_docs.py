@@ -35,7 +35,9 @@ _MANAGED = ("index.html", "summary.html", "validations", "expectations", "static
 _S3_LOGO = re.compile(r"https://great-expectations-web-assets\.s3\.[a-z0-9-]+\.amazonaws\.com/([\w.-]+)(\?[^\"']*)?")
 
 
-def build_data_docs(results: Sequence[SuiteResult], out_dir: str | os.PathLike[str], *, run_id: str | None = None) -> Path:
+def build_data_docs(
+    results: Sequence[SuiteResult], out_dir: str | os.PathLike[str], *, run_id: str | None = None
+) -> Path:
     """Build the GX Data Docs site for ``results`` in ``out_dir``; return ``out_dir/index.html``."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier

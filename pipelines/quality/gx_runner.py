@@ -8,15 +8,17 @@ batch and suite, so the fixed cost of a validation run (~20 ms per expectation) 
 
 How each expectation is evaluated (``scope`` in the suite file, see ``expectations/README.md``):
 
+* A source (the relation, or a ``query:`` result) that fits in one batch is validated in ONE GX run holding all
+  its rules - every rule is exact on the whole frame.
 * ``batch`` (default for row-level "map" rules: not null, in set, between, regex, pair/multicolumn rules):
   validated on every streamed batch; counts are summed and ``success`` is recomputed from the totals with the
-  rule's ``mostly``, exactly as GX does on one frame.
+  rule's ``mostly``, as GX does on one frame.
 * ``table`` (default for everything else: uniqueness, row counts, column aggregates, table shape): validated
-  once, on the smallest frame that gives GX the same answer as the whole relation -
-  row counts -> ``count(*)`` and a zero-column frame of that many rows; column min/max -> the 2-row frame
-  ``min, max``; distinct-value / unique-count rules -> ``SELECT DISTINCT col``; table shape -> a zero-row frame
-  with the relation's schema; anything else (uniqueness, mean, median, ...) -> only the referenced columns (plus
-  ``sample_columns``) of the whole relation.
+  once, on the smallest frame that gives GX the same answer as the whole relation - row counts: ``count(*)``
+  and a zero-column frame of that many rows; uniqueness: only the rows of duplicate groups (or with a NULL key),
+  the other rows counted as valid; min/max: the 2-row frame ``min, max``; distinct-value / unique-count rules:
+  ``SELECT DISTINCT col``; table shape: a zero-row frame with the schema; anything else (mean, median, ...):
+  only the referenced columns (plus ``sample_columns``) of the whole relation.
 * ``query:`` rules: the SELECT is run in DuckDB (``{relation}``/``{table}`` expand to the validated relation) and
   the expectation validates its result; that result is streamed/reduced by the same rules as above.
 

@@ -94,7 +94,6 @@ class ExpectationSpec:
     query: str | None = None  # SQL-assisted rule: validate the result of this SELECT instead of the relation
     name: str = ""  # unique within the suite, identifier-safe
     sample_columns: tuple[str, ...] | None = None  # overrides the suite's sample_columns
-    scope_declared: bool = False  # True when `scope:` was written in the file
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -333,7 +332,9 @@ def _parse_expectation(item: Any, where: str, used_names: set[str], check_types:
         raise SuiteFileError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(EXPECTATION_KEYS)}")
     raw_type = item.get("type")
     if not isinstance(raw_type, str) or not raw_type:
-        raise SuiteFileError(f"{where}: `type` is required (a GX expectation, e.g. expect_column_values_to_not_be_null)")
+        raise SuiteFileError(
+            f"{where}: `type` is required (a GX expectation, e.g. expect_column_values_to_not_be_null)"
+        )
     where = f"{where} ({raw_type})"
     kwargs = item.get("kwargs") or {}
     if not isinstance(kwargs, dict):
@@ -404,7 +405,6 @@ def _parse_expectation(item: Any, where: str, used_names: set[str], check_types:
         query=query.strip().rstrip(";") if query else None,
         name=name,
         sample_columns=sample_columns,
-        scope_declared=scope is not None,
     )
 
 

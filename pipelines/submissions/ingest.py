@@ -190,7 +190,7 @@ resolved as (
     left join _ref_units as u on u.map_version = base.map_version and u.unit_code = base.code
 )
 select resolved.*,
-    case when (code is null or code = '') and regexp_matches({_fold_sql('unit_name')}, '^(tong cong|tong so|tong|cong|total)\b')
+    case when (code is null or code = '') and regexp_matches({_fold_sql('unit_name')}, '^(tong cong|tong so|tong|cong|total)( |$)')
     then [{{'column': 'unit_name', 'value': unit_name,
            'reason': 'a totals row, not a unit: totals are computed by the warehouse, not loaded'}}]
     else list_filter([
