@@ -34,7 +34,8 @@ def refresh() -> int:
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
     ]
     for check in failed_checks:
-        print(f"check failed: {check.asset_key.to_user_string()} / {check.check_name} "
+        label = "check failed" if check.severity.value == "ERROR" else "check warning"
+        print(f"{label}: {check.asset_key.to_user_string()} / {check.check_name} "
               f"({check.severity.value})", file=sys.stderr)
     print(f"run id:              {result.run_id}")
     print(f"build database:      {paths.build_db()}")

@@ -4,7 +4,9 @@ from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 
 from pipelines.jobs import refresh_job, nightly_refresh_schedule
+from pipelines.news.assets import ingest_news
 from pipelines.publish.assets import published_warehouse
+from pipelines.quality.checks import submission_batch_gate, warehouse_gate
 from pipelines.reference.assets import raw_admin_units
 from pipelines.reports.assets import national_report
 from pipelines.sensors import landing_zone_sensor
@@ -13,8 +15,8 @@ from pipelines.transform.assets import dbt_models
 from pipelines.transform.project import DBT_EXECUTABLE, dbt_project
 
 defs = Definitions(
-    assets=[raw_admin_units, ingest_submissions, dbt_models, national_report, published_warehouse],
-    asset_checks=[],
+    assets=[raw_admin_units, ingest_submissions, ingest_news, dbt_models, national_report, published_warehouse],
+    asset_checks=[submission_batch_gate, warehouse_gate],
     jobs=[refresh_job],
     schedules=[nightly_refresh_schedule],
     sensors=[landing_zone_sensor],

@@ -10,6 +10,11 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 
+def expectations_dir() -> Path:
+    """The GX suites in force: expectations/ unless WAREHOUSE_EXPECTATIONS_DIR points at another folder."""
+    return Path(os.environ.get("WAREHOUSE_EXPECTATIONS_DIR") or EXPECTATIONS_DIR).resolve()
+
+
 def data_dir() -> Path:
     """Root of all runtime data (git-ignored): build db, published db, reports, archive, Dagster home."""
     return Path(os.environ.get("WAREHOUSE_DATA_DIR") or REPO_ROOT / "data").resolve()

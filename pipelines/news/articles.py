@@ -170,6 +170,7 @@ _SKIP_CLASS = re.compile(
     r"(?:^|[\s_-])(?:related|relate|comments?|footer|breadcrumbs?|share|social|tags?|menu|sidebar|banner|advert|ads"
     r"|newsletter|copyright|navigation|nav)(?:[\s_-]|$)", re.IGNORECASE)
 _DATE_CLASS = re.compile(r"(?:^|[\s_-])(?:date|time|datetime|pubdate|published|publish)(?:[\s_-]|$)", re.IGNORECASE)
+_CLOSES_P = {"p", "div", "ul", "ol", "table", "h1", "h2", "h3", "h4", "blockquote", "figure", "article", "section"}
 _VOID = {"br", "img", "meta", "link", "input", "hr", "source", "wbr", "area", "base", "col", "embed"}
 
 
@@ -211,6 +212,8 @@ class _ArticleHTML(HTMLParser):
             if tag == "br":
                 self._flush()
             return
+        if tag in _CLOSES_P and self.stack and self.stack[-1] == "p":
+            self.handle_endtag("p")  # '<p>one<p>two': a block start closes an open paragraph, as browsers do
         self.stack.append(tag)
         cls = (a.get("class") or "") + " " + (a.get("id") or "")
         if tag in _SKIP or self.skip_depth or _SKIP_CLASS.search(cls):

@@ -20,10 +20,12 @@ How it works, per article:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from pipelines.news import cues
 from pipelines.news.articles import Article
 from pipelines.news.dates import DateMention, find_dates
 from pipelines.news.normalize import fold_variants, split_paragraphs, split_sentences
@@ -65,147 +67,6 @@ class _Item:
     metric: str | None = None
 
 
-# --- vocabulary (all patterns run on fold_variants(text): lowercase, 'sĩ' not 'sỹ', 'tỉ' not 'tỷ', 'hòa') ----
-
-_B = r"(?![\wđ])"  # end of word (\w covers Vietnamese letters in Python's re)
-_UNIT_WORD = r"(?:xã|phường|thị trấn|đặc khu)"
-_UNIT_SEP = r"(?:\s*,\s*|\s+và\s+|\s*/\s*|\s*-\s*)"
-_UNIT_LIST = _UNIT_WORD + r"(?:" + _UNIT_SEP + _UNIT_WORD + r")*" + _B
-_NOT_POLICE_TRUONG = (r"(?!\s+(?:phòng|ban|đoàn|thôn|ấp|bản|khu|xóm|tổ|nhóm|khoa|trạm|đồn|trại|lão|họ|ngành|bộ|tộc"
-                      r"|thành|công an\s+(?:tỉnh|huyện|quận|thành phố|thị xã)))")
-_ROLE = (r"(?:phó trưởng công an|phó trưởng ca|phó trưởng|phó công an(?!\s+(?:tỉnh|huyện|quận|thành phố|thị xã))"
-         r"|trưởng công an|trưởng ca|trưởng" + _NOT_POLICE_TRUONG
-         + r"|công an viên|điều tra viên|đtv)" + _B + r"(?:\s+(?:các\s+)?(?:cấp xã|" + _UNIT_LIST + r"))?")
-_PERSON = (r"(?:cán bộ\s*,?\s*chiến sĩ|cán bộ chiến sĩ|cbcs|cán bộ|chiến sĩ|đồng chí|đ/c|sĩ quan|hạ sĩ quan|học viên"
-           r"|công an chính quy|ca chính quy|lượt|người)" + _B)
-_UNIT = (r"(?:đơn vị hành chính cấp xã|đvhc cấp xã|đơn vị cấp xã|đơn vị hành chính cấp huyện|đơn vị hành chính"
-         r"|công an (?:các\s+)?(?:cấp xã|" + _UNIT_LIST + r")|" + _UNIT_LIST
-         + r"|huyện\s*,\s*thị xã\s*,\s*thành phố|huyện\s*,\s*thành phố\s*,\s*thị xã|quận\s*,\s*huyện|huyện\s*,\s*thị xã"
-         r"|huyện\s*,\s*thành phố|huyện|đơn vị)" + _B)
-_HQ = r"(?:trụ sở|công trình|dự án|nhà làm việc)" + _B
-
-_HEAD_RE = re.compile(
-    r"(?P<pct>\s*(?:%|phần trăm" + _B + r"))?"
-    r"(?:\s*/\s*(?P<den>\d{1,3}(?:\.\d{3})+|\d+)(?![\d/.,]\d))?"
-    r"\s*(?:(?P<role>" + _ROLE + r")|(?P<person>" + _PERSON + r")|(?P<unit>" + _UNIT + r")|(?P<hq>" + _HQ + r"))?"
-)
-# 'đồng chí là Trưởng Công an xã', 'đồng chí có kinh nghiệm giữ chức vụ Phó Trưởng', 'đồng chí Trưởng Công an xã'.
-_ROLE_LINK = re.compile(
-    r"(?:\s*(?:công an chính quy|chính quy))?(?:[^\d;.()]{0,40}?(?:\s|^)(?:đang\s+|đã\s+|được\s+)*"
-    r"(?P<verb>là|giữ chức vụ|giữ chức danh|giữ chức|được bổ nhiệm(?:\s+(?:chức danh|làm))?"
-    r"|bổ nhiệm(?:\s+(?:chức danh|làm))?|được bố trí(?:\s+làm)?|đảm nhiệm (?:các\s+)?chức (?:vụ|danh)|nhận (?:các\s+)?chức danh"
-    r"|làm))?\s+(?P<role>" + _ROLE + r")(?P<more>\s*(?:,|và)\s*(?:phó|trưởng|công an viên))?"
-)
-_QUALIFIER = re.compile(
-    r"(?:^|(?<=[\s(]))(gần như|gần|hơn|trên|khoảng|tổng cộng|xấp xỉ|chừng|ước tính|ít nhất|dưới|chưa đến|chưa tới)\s+$"
-)
-
-# Numbers that are never claims: document numbers ('Nghị định 42/2021/NĐ-CP', 'Kế hoạch số 12/KH-CAT', 'Đề án
-# 06'). Phone numbers ('0239.3855.222') and dates never parse as numbers or are masked as dates.
-_DOC_BEFORE = re.compile(
-    r"(?:nghị định|quyết định|thông tư|kế hoạch|chỉ thị|nghị quyết|công văn|đề án|luật|hướng dẫn|thông báo"
-    r"|chương trình|văn bản|tờ trình|báo cáo|hiệu lệnh|mã số|mã)\s+(?:số\s*)?$")
-_DOC_AFTER = re.compile(r"\s*(?:/\s*(?:\d{2,4}\s*/\s*)?[a-zđ]|-[a-zđ]{2,}/)")
-_RATE_LEFT = re.compile(r"(?:\bmỗi|bình quân|trung bình|tối thiểu|tối đa|định mức|theo quy định)\s")
-_RATE_RIGHT = re.compile(r"^[^,;.\d/]{0,30}(?:/\s*(?:\d[\d.]*\s+|một\s+)?(?:xã|phường|thị trấn|đơn vị|người|trụ sở|công an)"
-                         r"|mỗi|một xã|trên một)")
-_RANGE_LEFT = re.compile(r"\d\s*(?:[-–]|đến|tới)\s*$")
-_RANGE_RIGHT = re.compile(r"\s*(?:[-–]|đến|tới)\s*\d")
-_PLAN = re.compile(
-    r"phấn đấu|dự kiến|dự tính|\bsẽ\b|mục tiêu|chỉ tiêu|theo kế hoạch|theo lộ trình|đề xuất|đề nghị|kiến nghị"
-    r"|\bcần\b(?!\s+thơ)|\bnếu\b|giai đoạn (?:1|2|3|i|ii|iii|một|hai|ba)\b"
-)
-_PRESENT_AFTER_PLAN = re.compile(r"đến nay|hiện nay|hiện có|hiện đã|\bđã có|như vậy")
-_DATE_PLAN = re.compile(r"so với|lộ trình|kế hoạch|mục tiêu|phấn đấu|dự kiến|dự tính|\bsẽ\b|hạn chót|trước ngày")
-_CHANGE_LEFT = re.compile(r"(?:tăng|giảm|sáp nhập|nhập|thành lập mới|giải thể)\s*(?:thêm\s*)?$")
-_BEFORE_MERGER = re.compile(r"trước (?:khi )?(?:hợp nhất|sáp nhập|sắp xếp)|trước đây|\bcũ\b\s*(?:có|gồm)")
-# A named district or commune ('huyện Hải Hậu', 'huyện miền núi Kỳ Sơn', 'xã Ia Dom'), found on the original text.
-_SUBSCOPE = re.compile(r"(?i:\b(?:huyện|quận|thị xã|thành phố|tp\.?|xã|phường|thị trấn|đặc khu))"
-                       r"((?:\s+(?:miền núi|vùng cao|biên giới|đảo|ven biển|nghèo|đặc biệt khó khăn))?)\s+(?=\w)")
-_WHOLE_PROVINCE = re.compile(r"toàn tỉnh|toàn thành phố|cả tỉnh|trên địa bàn tỉnh|trên địa bàn thành phố"
-                             r"|toàn lực lượng|công an tỉnh|công an thành phố")
-# One unit rather than the province: 'Riêng xã Y...', a clause opening on a bare 'xã ...', or a per-unit allocation
-# ('đối với các xã còn lại bố trí 3 đồng chí').
-_RIENG = re.compile(r"(?:^|\W)riêng\s+(?!(?:đợt|năm|trong|tháng|quý|lần)\b)")
-_CLAUSE_OPENS_ON_UNIT = re.compile(r"\s*(?:trong đó,?\s*)?(?:xã|phường|thị trấn|đặc khu)\s+(?!và\b|,)")
-_PER_UNIT_ALLOCATION = re.compile(r"(?<!công an )(?:các|những)\s+(?:xã|phường|thị trấn)[^,;\d]{0,40}(?:được\s+)?bố trí\s*$")
-# 'của huyện' with no name after it: the district the article is about ('13/13 xã, thị trấn của huyện').
-_DISTRICT_RIGHT = re.compile(r"^[^;.]{0,30}(?i:của huyện|toàn huyện|trên địa bàn huyện|của thị xã|của quận|trong huyện)"
-                             r"(?!\s+[A-ZĐÀÁẢÃẠÂẤẦẨẪẬĂẮẰẲẴẶÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ])")
-_SEMI_PRO = re.compile(r"^\s*bán chuyên trách")
-_WAVE_SUBSET = re.compile(r"trong (?:số\s+)?\d[\d.]*\s+\S+(?:\s+\S+){0,4}?\s+(?:được điều động|lần này|đợt này)")
-_SINGLE_UNIT_SUBJECT = re.compile(r"(?:^|[^\w])(?<!trưởng )(?<!lãnh đạo )công an (?:xã|phường|thị trấn|đặc khu)\s+(?:hiện\s+)?(?:có|gồm)\s*$")
-
-_COMMUNE_CUE = re.compile(r"\bxã\b|phường|thị trấn|cấp xã|chính quy|cơ sở|đặc khu")
-_PROVINCE_LEVEL = re.compile(r"công an (?:tỉnh|thành phố)\s+(?:hiện\s+)?(?:có|gồm)\s*(?:tổng số\s*)?$|toàn lực lượng")
-_POLICE_NOUN = r"(?:công an|lực lượng|cán bộ|đồng chí|chiến sĩ|cbcs|\d)"
-_REGULAR = re.compile(r"chính quy|cacq|ra mắt|đảm nhiệm|(?:bố trí|điều động|tăng cường)(?:\s+[^\s\d]+){0,3}?\s+"
-                      + _POLICE_NOUN)
-_TRAINING = re.compile(r"tập huấn|bồi dưỡng|đào tạo|huấn luyện")
-_INVESTIGATOR = re.compile(r"điều tra viên|\bđtv\b")
-_BOTH_LEADERS = re.compile(r"cả trưởng và phó|trưởng và phó trưởng|trưởng và các phó|trưởng, phó trưởng|cả trưởng, phó")
-_HEAD_WORD = re.compile(r"\btrưởng\b")
-_WAVE = re.compile(r"đợt|\bthêm\b|tăng cường|bổ sung|trao quyết định|lễ ra mắt|tiếp nhận|vừa điều động")
-_DEPLOY = re.compile(r"điều động|tăng cường|nhận nhiệm vụ|về nhận công tác")
-_CUMULATIVE = re.compile(r"đến nay|tổng số|tổng cộng|nâng tổng|hiện có|hiện nay|toàn bộ|lũy kế|tất cả|\bbố trí\b"
-                         r"|đến thời điểm (?:này|hiện tại)|tính đến")
-_RAISED_TOTAL = re.compile(r"nâng tổng số(?:\s+\S+){0,12}?\s+lên\s*$")
-_NEGATION = re.compile(r"\bchưa\b|\bkhông\b")
-_SUBSET_TAIL = re.compile(r"^\s*(?:[^\s\d,;]+\s+){0,3}?(?:là\s+(?!(?:điều tra viên|trưởng|phó|công an viên|lãnh đạo"
-                          r"|chỉ huy|cán bộ))|có trình độ|có bằng|đạt trình độ|được khen|bị\s|thuộc diện|đạt yêu cầu"
-                          r"|đạt loại|xếp loại|tham gia đạt|nữ\b|tham gia (?!(?:\S+\s+){0,3}?(?:lớp|tập huấn|bồi dưỡng"
-                          r"|đào tạo|huấn luyện)))")
-_PASS_RATE = re.compile(r"đạt yêu cầu|khá|giỏi|xuất sắc|hoàn thành tốt")
-_BENEFICIARY = re.compile(r"\bcho\s*$")
-_HQ_CUE = re.compile(r"trụ sở|nơi làm việc|nhà làm việc|làm việc chung|chung với ubnd|làm việc tại ubnd")
-_TOTAL_LEFT = re.compile(
-    r"(?:\bcó|gồm|bao gồm|với|tổng số|\bcòn|\blà|trong đó|trong đó có|\(|thành|xuống|lên|tổng cộng)\s*(?:tổng số\s*)?$"
-)
-_LIST_LEFT = re.compile(r"^\s*(?:,|;|và|,\s*và|cùng)\s*$")
-_DESCRIPTOR_TAIL = re.compile(r"^\s*(?:biên giới|miền núi|vùng cao|vùng sâu|đặc biệt khó khăn|trọng điểm|ven biển"
-                              r"|nông thôn mới|loại|khu vực|giáp|thuộc diện|có đồng bào|mới\b|đã được sáp nhập)")
-_ATTACHED_PCT = re.compile(r"^[^;.%]{0,40}(?:[,(]\s*(?:đạt|bằng|chiếm)|\(|,)\s*(?:tỉ lệ\s*)?$")
-_DEPLOY_TARGET = re.compile(r"^\s*(?:\S+\s+){0,6}?(?:về|tại|cho|ở|đến)\s+"
-                            r"(?:công tác tại\s+)?(?:các\s+|công an\s+|công an các\s+)?$")
-_ROLE_BEFORE = re.compile(r"(?P<role>" + _ROLE + r")(?:[^;.\d]{0,60}?(?:\bcó|\blà|gồm|:))?\s*(?:tổng số\s*)?(?:gần|hơn|khoảng|trên)?\s*$")
-
-_HQ_STATUS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("hq_missing", re.compile(r"chưa có (?:trụ sở|nơi làm việc)")),
-    ("hq_shared_with_ppc", re.compile(
-        r"(?:chung|nhờ|mượn|tạm|tại|cùng)[^;]{0,30}(?:ubnd|ủy ban|trụ sở xã|trụ sở phường|hội trường xã)")),
-    ("hq_under_construction", re.compile(
-        r"đang\s+(?:được\s+)?(?:khẩn trương\s+)?(?:triển khai\s+)?(?:xây dựng|thi công|xây|hoàn thiện(?! thủ tục| hồ sơ))"
-        r"|khởi công|đang được xây")),
-    ("hq_independent", re.compile(r"độc lập|làm việc riêng|trụ sở riêng|riêng biệt")),
-    ("hq_completed", re.compile(r"hoàn thành|xây dựng xong|đưa vào sử dụng|đưa vào hoạt động|khánh thành|bàn giao"
-                                r"|đã (?:được )?xây dựng|hoàn thiện và")),
-    ("hq_projects", re.compile(r"(?:được\s+(?:\S+\s+){0,3}?)?đầu tư xây dựng|phê duyệt|chủ trương đầu tư")),
-)
-_VERB_END = r"(?:\s+(?:thêm|được|mới|đồng loạt))?\s*$"
-# Verbs right before an HQ figure, by priority: being built, built, planned/approved.
-_HQ_VERB_BEFORE: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("hq_under_construction", re.compile(r"(?:đang\s+(?:được\s+)?(?:xây dựng|thi công|triển khai xây dựng)"
-                                         r"|khởi công(?:\s+đồng loạt)?(?:\s+xây dựng)?)" + _VERB_END)),
-    ("hq_completed", re.compile(r"(?:xây dựng xong|xây dựng mới|hoàn thành|khánh thành|bàn giao|đưa vào sử dụng"
-                                r"|đưa vào hoạt động)" + _VERB_END)),
-    ("hq_projects", re.compile(r"(?<!để )(?<!nhằm )(?:(?:đầu tư\s+)?xây dựng|triển khai|phê duyệt(?:\s+\S+){0,3}?)"
-                               + _VERB_END)),
-)
-# Any HQ verb earlier in the clause ('khánh thành dự án trụ sở công an 36 xã').
-_HQ_VERB_BEFORE_ANY: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("hq_under_construction", re.compile(r"khởi công|đang (?:được )?(?:xây dựng|thi công)")),
-    ("hq_completed", re.compile(r"khánh thành|hoàn thành|bàn giao|đưa vào sử dụng|xây dựng xong")),
-)
-_HQ_SKIP = re.compile(r"thủ tục|chuẩn bị đầu tư|bố trí vốn|kinh phí|mặt bằng|quỹ đất")
-
-_ROLE_METRIC = {"head": "heads_total", "deputy": "deputies_total", "ca_vien": "ca_vien_total",
-                "investigator": "investigators_total"}
-_UNIT_ORDER = ("xã", "phường", "thị trấn", "đặc khu")
-_PERSON_METRICS = ("officers_total", "officers_deployed", "officers_trained", "heads_total", "deputies_total",
-                   "ca_vien_total", "investigators_total", "units_head_investigator", "officers_ward",
-                   "officers_commune_town")
-
-
 def _role_name(phrase: str) -> str:
     if phrase.startswith("phó"):
         return "deputy"
@@ -216,11 +77,16 @@ def _role_name(phrase: str) -> str:
     return "investigator"
 
 
+_UNIT_WORDS = tuple((u, re.compile(r"(?<!\w)" + u + cues.B)) for u in cues.UNIT_ORDER)
+
+
+@lru_cache(maxsize=512)
 def _unit_type(phrase: str) -> str | None:
     """Canonical unit type of a unit noun phrase: 'xã, thị trấn', 'phường'... or None ('đơn vị')."""
     if "cấp xã" in phrase or phrase.startswith("đơn vị") or phrase.startswith("đvhc"):
         return None
-    found = [u for u in _UNIT_ORDER if re.search(r"(?<![\w])" + u + _B, phrase.replace("thị xã", ""))]
+    phrase = phrase.replace("thị xã", "")
+    found = [u for u, pattern in _UNIT_WORDS if pattern.search(phrase)]
     return ", ".join(found) if found else None
 
 
@@ -258,7 +124,7 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
     dates = [d for d in all_dates if _usable_date(d, article.published, folded, sentences)]
     mentions = find_province_mentions(text, folded)
     paragraphs = split_paragraphs(text)
-    districts = _district_regex(_district_names(text, mentions, province_code))
+    districts = _district_names(text, folded, mentions, province_code)
     claims: list[Claim] = []
     n_index = 0
     p_index = 0
@@ -306,7 +172,7 @@ def _usable_date(d: DateMention, published: date | None, folded: str, sentences:
     s_start = next((s for s, e in sentences if s <= d.start < e), max(0, d.start - 200))
     clause = folded[max(s_start, folded.rfind(";", s_start, d.start) + 1, folded.rfind(",", s_start, d.start) + 1,
                         d.start - 60):d.start]
-    return not _DATE_PLAN.search(clause)
+    return not cues.DATE_PLAN.search(clause)
 
 
 def _unmasked_numbers(numbers: list[NumberMention], dates: list[DateMention], folded: str) -> list[NumberMention]:
@@ -319,7 +185,7 @@ def _unmasked_numbers(numbers: list[NumberMention], dates: list[DateMention], fo
             j += 1
         if j < len(spans) and spans[j][0] < n.end:
             continue
-        if _DOC_BEFORE.search(folded, max(0, n.start - 30), n.start) or _DOC_AFTER.match(folded, n.end):
+        if cues.DOC_BEFORE.search(folded, max(0, n.start - 30), n.start) or cues.DOC_AFTER.match(folded, n.end):
             continue
         kept.append(n)
     return kept
@@ -327,7 +193,7 @@ def _unmasked_numbers(numbers: list[NumberMention], dates: list[DateMention], fo
 
 def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: int) -> _Item | None:
     """The number with its '%', '/M' and head noun; None when no known head follows."""
-    m = _HEAD_RE.match(folded, n.end, s_end)
+    m = cues.HEAD_RE.match(folded, n.end, s_end)
     if m is None or m.end() == n.end:
         return None
     pct, den = m.group("pct"), m.group("den")
@@ -356,12 +222,12 @@ def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: in
     if kind != "percent" and n.value != int(n.value):
         return None  # counts of people and units are whole numbers
     start, qualifier = n.start, None
-    q = _QUALIFIER.search(folded, max(s_start, n.start - 12), n.start)
+    q = cues.QUALIFIER.search(folded, max(s_start, n.start - 12), n.start)
     if q:
         start, qualifier = q.start(1), q.group(1)
     item = _Item(n.start, n.end, n.value, denominator, kind, head, detail, end, start, qualifier)
     if head == "person":
-        link = _ROLE_LINK.match(folded, end, min(s_end, end + 140))
+        link = cues.ROLE_LINK.match(folded, end, min(s_end, end + 140))
         if link and not link.group("more"):  # 'đảm nhiệm chức vụ trưởng, phó công an xã' lists roles: no single role
             item.role_link = _role_name(link.group("role"))
             item.role_verb = link.group("verb") or ""
@@ -372,9 +238,9 @@ def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: in
 def _trim_named_unit(text: str, detail: str, start: int, end: int) -> tuple[str, int]:
     """'20 phường và đặc khu Phú Quý': the last unit word names one unit, so the list ends before it."""
     after = text[end:end + 3].lstrip()
-    if not after or not after[0].isupper() or not re.search(_UNIT_SEP, detail):
+    if not after or not after[0].isupper() or not cues.UNIT_SEP_RE.search(detail):
         return detail, end
-    seps = list(re.finditer(_UNIT_SEP, detail))
+    seps = list(cues.UNIT_SEP_RE.finditer(detail))
     cut = seps[-1].start()
     return detail[:cut], start + cut
 
@@ -383,21 +249,41 @@ class _SentenceContext:
     """Text windows around the items of one sentence."""
 
     def __init__(self, text: str, folded: str, start: int, end: int, para_start: int, items: list[_Item],
-                 mentions: list, province_code: str | None, districts: re.Pattern[str] | None = None) -> None:
+                 mentions: list, province_code: str | None, districts: tuple[str, ...] = ()) -> None:
         self.text, self.folded, self.start, self.end = text, folded, start, end
         self.para_start = para_start
         self.previous: list[Claim] = []
-        # Cue positions found once per sentence, then looked up per figure.
-        self.plans = [(m.start(), m.end()) for m in _PLAN.finditer(folded, start, end)]
-        self.present = [m.start() for m in _PRESENT_AFTER_PLAN.finditer(folded, start, end)] if self.plans else []
-        self.rates = [m.start() for m in _RATE_LEFT.finditer(folded, start, end)]
-        self.rieng = [m.start() for m in _RIENG.finditer(folded, start, end)]
-        self.subscopes = [start + m.end() for m in _SUBSCOPE.finditer(text[start:end])
-                          if text[start + m.end()].isupper()]
-        self.district_hits = [m.start() for m in districts.finditer(text, start, end)] if districts else []
         self.items = items
-        self.mentions = [m for m in mentions if start <= m.start < end]
+        lo = bisect_left(mentions, start, key=lambda m: m.start)
+        hi = bisect_left(mentions, end, lo, key=lambda m: m.start)
+        self.mentions = mentions[lo:hi]
         self.province_code = province_code
+        # Cue positions found once per sentence and looked up per figure; substring tests skip most regexes.
+        sentence = folded[start:end]
+        self.plans = ([(m.start(), m.end()) for m in cues.PLAN.finditer(folded, start, end)]
+                      if any(word in sentence for word in cues.PLAN_WORDS) else [])
+        self.present = ([m.start() for m in cues.PRESENT_AFTER_PLAN.finditer(folded, start, end)]
+                        if self.plans else [])
+        self.rates = ([m.start() for m in cues.RATE_LEFT.finditer(folded, start, end)]
+                      if any(word in sentence for word in cues.RATE_WORDS) else [])
+        self.rieng = [m.start() for m in cues.RIENG.finditer(folded, start, end)] if "riêng" in sentence else []
+        # Names after 'huyện', 'xã'...: the start of 'Hải Hậu' in 'huyện Hải Hậu' (capitalised in the original).
+        self.subscopes = [m.end() for m in cues.SUBSCOPE.finditer(folded, start, end)
+                          if text[m.end()].isupper() and not (m.start() and folded[m.start() - 1].isalnum())]
+        self.district_hits = self._district_hits(districts) if districts else []
+
+    def _district_hits(self, districts: tuple[str, ...]) -> list[int]:
+        """Offsets of district names mentioned elsewhere with 'huyện X' ('Hưng Nguyên đã điều động...')."""
+        hits = []
+        for name in districts:
+            pos = self.text.find(name, self.start, self.end)
+            while pos != -1:
+                before = self.text[pos - 1] if pos else " "
+                after = self.text[pos + len(name)] if pos + len(name) < len(self.text) else " "
+                if not before.isalnum() and not after.isalnum():
+                    hits.append(pos)
+                pos = self.text.find(name, pos + 1, self.end)
+        return hits
 
     def clause_start(self, pos: int) -> int:
         cut = self.folded.rfind(";", self.start, pos)
@@ -456,7 +342,7 @@ def _first_clause(tail: str) -> str:
     """A tail up to its first comma, semicolon or plan word ('..., dự kiến hoàn thành' is not a status); a comma
     inside a unit list ('xã, thị trấn') does not end it."""
     cut = len(tail)
-    for m in (_CLAUSE_COMMA.search(tail), _PLAN.search(tail)):
+    for m in (_CLAUSE_COMMA.search(tail), cues.PLAN.search(tail)):
         if m:
             cut = min(cut, m.start())
     return tail[:cut]
@@ -482,26 +368,43 @@ def _classify(ctx: _SentenceContext, i: int) -> str | None:
 
 
 def _skip_context(ctx: _SentenceContext, i: int, left: str, right: str, clause_left: str) -> bool:
-    """Rates, ranges, plans, changes, single units, semi-professional police and other provinces."""
+    """Rates, ranges, plans, changes, single units, semi-professional police and other provinces.
+
+    Cheap substring tests guard the regexes: most figures have none of these cues nearby.
+    """
     item = ctx.items[i]
+    if item.head in ("person", "role") and item.value < 2:
+        return True
+    folded = ctx.folded
     lo = item.start - len(clause_left)
-    if any(lo <= p < item.start for p in ctx.rates) or _RATE_RIGHT.match(ctx.folded, item.end, item.end + 50):
+    after = folded[item.end:item.end + 50]
+    if any(lo <= p < item.start for p in ctx.rates):
         return True
-    if re.search(r"/\s*$", ctx.folded[max(ctx.start, item.num_start - 3):item.num_start]):
+    if ("/" in after or "mỗi" in after or "một" in after) and cues.RATE_RIGHT.match(after):
+        return True
+    if "/" in folded[max(ctx.start, item.num_start - 3):item.num_start]:
         return True  # the '1 xã' of '5 cán bộ/ 1 xã' is the rate's divisor
-    if _RANGE_LEFT.search(left) or _RANGE_RIGHT.match(ctx.folded, item.num_end):
+    if cues.RANGE_LEFT.search(left, max(0, len(left) - 12)) or cues.RANGE_RIGHT.match(folded, item.num_end):
         return True
-    if _is_plan(ctx, item.start) or _PLAN.search(re.split(r"[,;]", right, maxsplit=1)[0]):
+    if _is_plan(ctx, item.start):
         return True
-    if _CHANGE_LEFT.search(left) and not re.search(r"tăng cường\s*(?:thêm\s*)?$", left):
+    cut = cues.COMMA.search(right, 0, 60)
+    first = right[:cut.start() if cut else 60]
+    if any(word in first for word in cues.PLAN_WORDS) and cues.PLAN.search(first):
+        return True
+    near = left[-30:]
+    if cues.CHANGE_LEFT.search(near) and not cues.REINFORCE_END.search(near):
+        return True
+    if any(lo <= p < item.start for p in ctx.rieng) or cues.CLAUSE_OPENS_ON_UNIT.match(clause_left):
         return True
     left_start = max(item.start - len(left), item.start - 80)
-    if any(lo <= p < item.start for p in ctx.rieng) or _CLAUSE_OPENS_ON_UNIT.match(clause_left) \
-            or _PER_UNIT_ALLOCATION.search(ctx.folded, left_start, item.start):
+    window = folded[left_start:item.start]
+    if "bố trí" in window and cues.PER_UNIT_ALLOCATION.search(folded, left_start, item.start):
         return True
-    if item.head == "person" and _SINGLE_UNIT_SUBJECT.search(ctx.folded, left_start, item.start):
+    if item.head == "person" and "công an" in window and \
+            cues.SINGLE_UNIT_SUBJECT.search(folded, left_start, item.start):
         return True
-    if _SEMI_PRO.match(right) or (item.head in ("person", "role") and item.value < 2):
+    if right.lstrip().startswith("bán chuyên trách"):
         return True
     return ctx.other_province_before(i)
 
@@ -521,29 +424,31 @@ def _out_of_scope(ctx: _SentenceContext, i: int) -> bool:
     if item.metric == "officers_deployed":
         return False
     if item.metric == "units_with_regular_police" and item.denominator is None and \
-            _DEPLOY.search(ctx.clause_left(i)):
+            cues.DEPLOY.search(ctx.clause_left(i)):
         return False
     item_end = item.end
-    if _DISTRICT_RIGHT.match(ctx.text[item_end:min(ctx.clause_end(item_end), item_end + 100)]):
+    if cues.DISTRICT_RIGHT.match(ctx.text[item_end:min(ctx.clause_end(item_end), item_end + 100)]):
         return True
     lo = ctx.clause_start(item.num_start)
     sub = [p for p in ctx.subscopes if lo <= p < item.start]
     if sub:
         absolute = sub[-1]
         own = any(m.start == absolute and m.code == ctx.province_code for m in ctx.mentions)
-        if not own and not _WHOLE_PROVINCE.search(ctx.folded, absolute, item.start):
+        if not own and not cues.WHOLE_PROVINCE.search(ctx.folded, absolute, item.start):
             return True
     return any(lo <= p < item.start for p in ctx.district_hits)
 
 
-_DISTRICT_WORD = re.compile(r"(?i:\b(?:huyện|quận|thị xã))\s+")
+_DISTRICT_WORD = re.compile(r"(?:huyện|quận|thị xã)\s+")  # on the folded (lowercase) text
 
 
-def _district_names(text: str, mentions: list, province_code: str | None) -> tuple[str, ...]:
+def _district_names(text: str, folded: str, mentions: list, province_code: str | None) -> tuple[str, ...]:
     """Names of districts the article mentions ('huyện Hưng Nguyên' -> 'Hưng Nguyên'), so that a later bare
     'Hưng Nguyên đã điều động...' is recognised as one district's figure."""
     names = set()
-    for m in _DISTRICT_WORD.finditer(text):
+    for m in _DISTRICT_WORD.finditer(folded):
+        if m.start() and text[m.start() - 1].isalnum():
+            continue
         words = []
         for w in text[m.end():m.end() + 40].split()[:3]:
             w = w.strip(",.;:()\"'“”")
@@ -559,39 +464,31 @@ def _district_names(text: str, mentions: list, province_code: str | None) -> tup
     return tuple(sorted(names))
 
 
-@lru_cache(maxsize=256)
-def _district_regex(names: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not names:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?!\w)")
-
-
 def _classify_percent(ctx: _SentenceContext, i: int, left: str, right: str, clause_left: str) -> str | None:
     item = ctx.items[i]
-    if i > 0 and _ATTACHED_PCT.match(left) and ctx.items[i - 1].metric in ("units_with_regular_police",
+    if i > 0 and cues.ATTACHED_PCT.match(left) and ctx.items[i - 1].metric in ("units_with_regular_police",
                                                                            "officers_trained"):
         return {"units_with_regular_police": "regular_police_coverage_pct",
                 "officers_trained": "trained_pct"}[ctx.items[i - 1].metric]
     if item.head == "role":
         return None
     tail = right[:80]
-    if _PASS_RATE.search(tail[:40]) or _SUBSET_TAIL.match(tail):
+    if cues.PASS_RATE.search(tail[:40]) or cues.SUBSET_TAIL.match(tail):
         return None
     if item.head in ("none", "person"):
-        if item.head == "person" and (_TRAINING.search(tail) or _TRAINING.search(left)):
+        if item.head == "person" and (cues.TRAINING.search(tail) or cues.TRAINING.search(left)):
             return "trained_pct"
-        if item.head == "person" and "chính quy" in item.detail and re.match(
-                r"^\s*(?:về|tại|cho|ở)\s+(?:các\s+)?(?:xã|phường|thị trấn)", tail):
+        if item.head == "person" and "chính quy" in item.detail and cues.TO_UNITS.match(tail):
             return "regular_police_coverage_pct"  # 'bố trí 100% công an chính quy về xã'
-        if re.search(r"tỉ lệ[^;]{0,60}(?:tập huấn|bồi dưỡng|đào tạo)[^;]{0,30}(?:đạt|là|chiếm)?\s*$", left):
+        if cues.TRAINED_RATE_LEFT.search(left):
             return "trained_pct"
-    if _HQ_CUE.search(tail) or _INVESTIGATOR.search(tail):
+    if cues.HQ_CUE.search(tail) or cues.INVESTIGATOR.search(tail):
         return None
     if item.head == "unit" and _unit_family(item.detail) != "district":
-        if _REGULAR.search(tail) or _REGULAR.search(left) or re.search(r"(?:có|được)\s+(?:lực lượng\s+)?công an", tail):
+        if cues.REGULAR.search(tail) or cues.REGULAR.search(left) or cues.HAS_POLICE.search(tail):
             return "regular_police_coverage_pct"
         return None
-    if item.head == "none" and re.search(r"tỉ lệ[^;]{0,60}(?:chính quy|bố trí)[^;]{0,40}(?:đạt|là)\s*$", left):
+    if item.head == "none" and cues.COVERAGE_RATE_LEFT.search(left):
         return "regular_police_coverage_pct"
     return None
 
@@ -601,68 +498,68 @@ def _classify_role(item: _Item, left: str, right: str) -> str | None:
     tail = right[:70]
     if role == "investigator" and _appointment_wave(left, left):
         return None
-    if role in ("head", "deputy") and _INVESTIGATOR.search(tail) and not _TRAINING.search(tail):
+    if role in ("head", "deputy") and cues.INVESTIGATOR.search(tail) and not cues.TRAINING.search(tail):
         if role == "head":
             return "units_head_investigator"
         return None
     if item.kind == "fraction":
         return None
-    if _TRAINING.search(tail) or _SUBSET_TAIL.match(tail):
+    if cues.TRAINING.search(tail) or cues.SUBSET_TAIL.match(tail):
         return None
-    return _ROLE_METRIC[role]
+    return cues.ROLE_METRIC[role]
 
 
 def _role_before_metric(left: str) -> str | None:
     """'Trưởng Công an xã có 141 đồng chí', 'Số Trưởng Công an xã là Điều tra viên: 58/116 đồng chí'."""
-    m = _ROLE_BEFORE.search(left)
+    m = cues.ROLE_BEFORE.search(left)
     if not m:
         return None
     role = _role_name(m.group("role"))
     rest = left[m.start():]
-    if role == "head" and _INVESTIGATOR.search(rest):
+    if role == "head" and cues.INVESTIGATOR.search(rest):
         return "units_head_investigator"
-    if role == "deputy" and _INVESTIGATOR.search(rest):
+    if role == "deputy" and cues.INVESTIGATOR.search(rest):
         return None
-    return _ROLE_METRIC[role]
+    return cues.ROLE_METRIC[role]
 
 
 def _classify_person(ctx: _SentenceContext, i: int, left: str, right: str, clause_left: str) -> str | None:
     item = ctx.items[i]
     tail = right[:80]
-    deploying = _DEPLOY.search(left) and not _CUMULATIVE.search(clause_left)
+    deploying = cues.DEPLOY.search(left) and not cues.CUMULATIVE.search(clause_left)
     if item.role_link and not (deploying and item.role_verb.startswith(("đảm nhiệm", "nhận"))):
         if _is_wave_subset(ctx, i, clause_left):
             return None
         if item.role_link == "investigator":
             return None if _appointment_wave(left, clause_left) else "investigators_total"
-        return None if item.kind == "fraction" else _ROLE_METRIC[item.role_link]
-    before = _role_before_metric(left)
+        return None if item.kind == "fraction" else cues.ROLE_METRIC[item.role_link]
+    before = _role_before_metric(left[-120:])
     if before:
         return None if _is_wave_subset(ctx, i, clause_left) else before
-    if item.detail == "người" or _SUBSET_TAIL.match(tail):
+    if item.detail == "người" or cues.SUBSET_TAIL.match(tail):
         return None
-    trained_left = _TRAINING.search(left)
-    if trained_left or _TRAINING.search(tail[:50]) or item.detail == "học viên":
-        if item.detail == "học viên" and not (_TRAINING.search(clause_left) or _TRAINING.search(tail)):
+    trained_left = cues.TRAINING.search(left)
+    if trained_left or cues.TRAINING.search(tail[:50]) or item.detail == "học viên":
+        if item.detail == "học viên" and not (cues.TRAINING.search(clause_left) or cues.TRAINING.search(tail)):
             return None
         return "officers_trained"
-    if item.kind == "fraction" or _BENEFICIARY.search(left):
+    if item.kind == "fraction" or cues.BENEFICIARY.search(left, max(0, len(left) - 10)):
         return None
     own_words = ctx.folded[item.num_end:item.end]
-    if not (_COMMUNE_CUE.search(clause_left) or _COMMUNE_CUE.search(ctx.right_wide(i)) or
-            _COMMUNE_CUE.search(own_words)):
+    if not (cues.COMMUNE_CUE.search(clause_left) or cues.COMMUNE_CUE.search(ctx.right_wide(i)) or
+            cues.COMMUNE_CUE.search(own_words)):
         return None
-    if _PROVINCE_LEVEL.search(left) or _is_wave_subset(ctx, i, clause_left):
+    if cues.PROVINCE_LEVEL.search(left, max(0, len(left) - 50)) or _is_wave_subset(ctx, i, clause_left):
         return None
     split = _ward_split(ctx, i, clause_left, tail)
     if split:
         return split
-    summary = re.match(r"\s*như vậy", ctx.folded[ctx.para_start:ctx.para_start + 20])
-    if _CUMULATIVE.search(left) or item.qualifier == "tổng cộng" or summary:
+    summary = cues.SUMMARY.match(ctx.folded, ctx.para_start)
+    if cues.CUMULATIVE.search(left) or item.qualifier == "tổng cộng" or summary:
         return "officers_total"
-    if _WAVE.search(left) or _WAVE.search(tail[:40]) or deploying:
+    if cues.WAVE.search(left) or cues.WAVE.search(tail[:40]) or deploying:
         return "officers_deployed"
-    if re.match(r"^\s*(?:được|đã được)\s+(?:điều động|điều về)", tail):
+    if cues.DEPLOYED_TAIL.match(tail):
         return "officers_deployed"
     return "officers_total"
 
@@ -670,9 +567,9 @@ def _classify_person(ctx: _SentenceContext, i: int, left: str, right: str, claus
 def _is_wave_subset(ctx: _SentenceContext, i: int, clause_left: str) -> bool:
     """Role counts inside one deployment wave ('Trong 91 cán bộ được điều động lần này có 65...', or 'Trong đó...'
     right after a wave) are not the province's role totals."""
-    if _WAVE_SUBSET.search(clause_left):
+    if cues.WAVE_SUBSET.search(clause_left):
         return True
-    if re.match(r"\s*trong (?:đó|số (?:này|đó))", clause_left):
+    if cues.AMONG_THEM.match(clause_left):
         people = [c for c in ctx.previous if c.metric in ("officers_total", "officers_deployed")]
         earlier = [it for it in ctx.items[:i] if it.metric in ("officers_total", "officers_deployed")]
         last = earlier[-1].metric if earlier else (people[-1].metric if people else None)
@@ -682,11 +579,13 @@ def _is_wave_subset(ctx: _SentenceContext, i: int, clause_left: str) -> bool:
 
 def _appointment_wave(left: str, clause_left: str) -> bool:
     """'bổ nhiệm 88 điều tra viên' is one appointment event, not the number of investigators."""
-    return bool(re.search(r"bổ nhiệm\s*$", left)) and not _CUMULATIVE.search(clause_left)
+    return bool(cues.APPOINT_END.search(left, max(0, len(left) - 20))) and not cues.CUMULATIVE.search(clause_left)
 
 
-_WARD_SUBJECT = re.compile(r"công an (?:các\s+|\d[\d.]*\s+)?(?P<units>" + _UNIT_LIST + r")\s+(?:hiện\s+)?(?:có|gồm)\s*$")
-_WARD_TARGET = re.compile(r"^\s*(?:công tác\s+)?(?:tại|ở|cho)\s+(?:công an\s+)?(?:các\s+)?(?P<units>" + _UNIT_LIST + r")")
+_WARD_SUBJECT = re.compile(
+    r"công an (?:các\s+|\d[\d.]*\s+)?(?P<units>" + cues.UNIT_LIST + r")\s+(?:hiện\s+)?(?:có|gồm)\s*$")
+_WARD_TARGET = re.compile(
+    r"^\s*(?:công tác\s+)?(?:tại|ở|cho)\s+(?:công an\s+)?(?:các\s+)?(?P<units>" + cues.UNIT_LIST + r")")
 
 
 def _ward_split(ctx: _SentenceContext, i: int, clause_left: str, tail: str) -> str | None:
@@ -708,57 +607,66 @@ def _classify_unit(ctx: _SentenceContext, i: int, left: str, right: str, clause_
     family = _unit_family(item.detail)
     tail = right[:90]
     if family == "district":
-        return "districts_total" if item.kind == "count" and _is_total(ctx, i, left, tail) else None
-    if _INVESTIGATOR.search(tail) and _HEAD_WORD.search(tail):
-        return "units_head_and_deputy_investigators" if _BOTH_LEADERS.search(tail) else "units_head_investigator"
-    if _INVESTIGATOR.search(clause_left):
+        # 'có 10 huyện, thành phố', or '226 xã, phường, thị trấn thuộc 10 huyện, thành phố' right after a unit total
+        after_total = i > 0 and _BELONGS_TO.match(left) and ctx.items[i - 1].metric == "commune_level_units_total"
+        if item.kind == "count" and (after_total or _is_total(ctx, i, left, tail)):
+            return "districts_total"
+        return None
+    if cues.INVESTIGATOR.search(tail) and cues.HEAD_WORD.search(tail):
+        return "units_head_and_deputy_investigators" if cues.BOTH_LEADERS.search(tail) else "units_head_investigator"
+    if cues.INVESTIGATOR.search(clause_left):
         return None  # 'bố trí 609 điều tra viên tại 460/460 Công an cấp xã': units with investigators
     first = _first_clause(tail)
-    if re.search(r"trụ sở(?: làm việc)?(?: của)? công an(?: các)?\s*$", left):
+    if cues.HQ_OF_POLICE_END.search(left, max(0, len(left) - 40)):
         # 'khánh thành trụ sở công an 36 xã': the units' HQ buildings, status from the verb before
         window = left[-80:]
-        status = next((m for m, pattern in _HQ_VERB_BEFORE_ANY if pattern.search(window)), None)
+        status = next((m for m, pattern in cues.HQ_VERB_BEFORE_ANY if pattern.search(window)), None)
         return status
-    if _HQ_CUE.search(first) or (item.kind == "count" and _HQ_CUE.search(left[-40:]) and not _REGULAR.search(left)):
-        if _HQ_SKIP.search(first):
+    hq_before = item.kind == "count" and cues.HQ_CUE.search(left[-40:]) and not cues.REGULAR.search(left)
+    if cues.HQ_CUE.search(first) or hq_before:
+        if cues.HQ_SKIP.search(first):
             return None
         status = _hq_status(first)
-        if status in ("hq_completed", "hq_projects", None) and re.search(r"độc lập|riêng", first):
+        if status in ("hq_completed", "hq_projects", None) and cues.INDEPENDENT.search(first):
             status = "hq_independent"
         if status is None:
             # 'nâng tổng số xã có trụ sở độc lập lên 101 xã': the status is stated before the figure.
             before = _hq_status(left[-60:])
             status = before if before in ("hq_independent", "hq_shared_with_ppc", "hq_missing") else None
         return status
-    if _NEGATION.search(tail[:25]):
+    if cues.NEGATION.search(tail[:25]):
         return None
-    regular_near = _REGULAR.search(left) or _REGULAR.search(tail[:60])
-    deploy_target = _DEPLOY_TARGET.match(left) and (_REGULAR.search(clause_left) or _DEPLOY.search(clause_left))
-    after_police = re.search(r"công an\s+$", left)
+    regular_near = cues.REGULAR.search(left) or cues.REGULAR.search(tail[:60])
+    deploy_target = cues.DEPLOY_TARGET.match(left) and (cues.REGULAR.search(clause_left) or
+                                                         cues.DEPLOY.search(clause_left))
+    after_police = cues.POLICE_END.search(left, max(0, len(left) - 12))
     if family != "other" or item.detail.startswith("đơn vị"):
-        if item.kind == "fraction" and (_REGULAR.search(clause_left) or _REGULAR.search(tail) or
-                                        re.search(r"(?:có|được)\s+(?:lực lượng\s+)?công an", tail)):
+        if item.kind == "fraction" and (cues.REGULAR.search(clause_left) or cues.REGULAR.search(tail) or
+                                        cues.HAS_POLICE.search(tail)):
             return "units_with_regular_police"
         if item.kind == "count" and (regular_near or deploy_target or after_police):
-            if not _TRAINING.search(left[-40:]):
+            if not cues.TRAINING.search(left[-40:]):
                 return "units_with_regular_police"
     if item.kind == "count" and item.detail.startswith("công an") and _is_total(ctx, i, left, tail):
         return "units_with_regular_police"  # 'có 3.319 công an cấp xã': police units
     if item.kind == "count" and family != "other" and _is_total(ctx, i, left, tail):
-        if _BEFORE_MERGER.search(ctx.folded[ctx.start:item.start]):
+        if cues.BEFORE_MERGER.search(ctx.folded[ctx.start:item.start]):
             return None
         return {"commune_level": "commune_level_units_total", "xã": "communes_total", "phường": "wards_total",
                 "thị trấn": "towns_total"}.get(family)
     return None
 
 
+_BELONGS_TO = re.compile(r"\s*(?:trên địa bàn\s+|của\s+)?thuộc\s*$|\s*(?:ở|tại|trên)\s*$")
+
+
 def _is_total(ctx: _SentenceContext, i: int, left: str, tail: str) -> bool:
     """'có 260 đơn vị', 'gồm 12 xã và 2 thị trấn' (a list continues a total); not 'có 34 xã biên giới'."""
-    if _DESCRIPTOR_TAIL.match(tail):
+    if cues.DESCRIPTOR_TAIL.match(tail):
         return False
-    if _TOTAL_LEFT.search(left[-30:]):
+    if cues.TOTAL_LEFT.search(left[-30:]):
         return True
-    if i > 0 and _LIST_LEFT.match(left) and ctx.items[i - 1].metric in (
+    if i > 0 and cues.LIST_LEFT.match(left) and ctx.items[i - 1].metric in (
             "commune_level_units_total", "communes_total", "wards_total", "towns_total", "districts_total"):
         return True
     return False
@@ -767,7 +675,7 @@ def _is_total(ctx: _SentenceContext, i: int, left: str, tail: str) -> bool:
 def _hq_status(window: str) -> str | None:
     """The first HQ status cue in a window after the figure."""
     best: tuple[int, str] | None = None
-    for metric, pattern in _HQ_STATUS:
+    for metric, pattern in cues.HQ_STATUS:
         m = pattern.search(window)
         if m and (best is None or m.start() < best[0]):
             best = (m.start(), metric)
@@ -778,18 +686,18 @@ def _classify_hq(ctx: _SentenceContext, i: int, left: str, right: str, clause_le
     item = ctx.items[i]
     tail = right[:90]
     first = _first_clause(tail)
-    if _HQ_SKIP.search(first[:40]):
+    if cues.HQ_SKIP.search(first[:40]):
         return None
     if item.detail in ("công trình", "dự án") and not (
-            _HQ_CUE.search(tail) or "trụ sở" in ctx.paragraph_before(i) or "công an" in tail[:30]):
+            cues.HQ_CUE.search(tail) or "trụ sở" in ctx.paragraph_before(i) or "công an" in tail[:30]):
         return None
     status = _hq_status(first)
     window = left[-60:]
-    verb = next((metric for metric, pattern in _HQ_VERB_BEFORE if pattern.search(window)), None)
+    verb = next((metric for metric, pattern in cues.HQ_VERB_BEFORE if pattern.search(window)), None)
     if status is None and verb:
         status = verb
     if item.detail == "dự án" and status in (None, "hq_independent", "hq_projects"):
-        return "hq_projects" if re.search(r"xây dựng|trụ sở|cải tạo", tail + left) else None
+        return "hq_projects" if cues.BUILD_WORDS.search(tail) or cues.BUILD_WORDS.search(left) else None
     return status
 
 
@@ -820,9 +728,9 @@ def _resolve_raised_totals(ctx: _SentenceContext) -> None:
     """'bổ nhiệm 25 Trưởng Công an xã là Điều tra viên, nâng tổng số lên 97 đồng chí': 97 takes 25's metric
     (a deployment wave becomes a total) and 25, an increment, is dropped unless it is a deployment."""
     for i, item in enumerate(ctx.items):
-        if not _RAISED_TOTAL.search(ctx.left(i)) and not _RAISED_TOTAL.search(ctx.clause_left(i)):
+        if not cues.RAISED_TOTAL.search(ctx.left(i)) and not cues.RAISED_TOTAL.search(ctx.clause_left(i)):
             continue
-        prev = next((j for j in range(i - 1, -1, -1) if ctx.items[j].metric in _PERSON_METRICS), None)
+        prev = next((j for j in range(i - 1, -1, -1) if ctx.items[j].metric in cues.PERSON_METRICS), None)
         if prev is None or item.head not in ("person", "role"):
             continue
         prev_metric = ctx.items[prev].metric

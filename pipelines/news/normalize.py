@@ -53,9 +53,8 @@ def _old_tone_fixes() -> list[tuple[re.Pattern[str], dict[str, str]]]:
 
 _TONE_FIXES = _old_tone_fixes()
 # 'tỷ'/'tỉ', 'sỹ'/'sĩ', 'kỹ'/'kĩ', 'lý'/'lí', 'mỹ'/'mĩ': a single consonant + y as the whole syllable.
-_Y_AS_I = re.compile(f"[yỳýỷỹỵ]{NOT_WORD_AFTER}")
+_Y_AS_I = re.compile(f"[bcdđhklmnstv][yỳýỷỹỵ]{NOT_WORD_AFTER}")
 _Y_TO_I = dict(zip(_TONES["y"], _TONES["i"]))
-_Y_CONSONANTS = frozenset("bcdđhklmnstv")
 _LETTER = re.compile(WORD_CLASS)
 
 
@@ -82,9 +81,9 @@ def _fix_tone(m: re.Match[str], mapping: dict[str, str], source: str) -> str:
 
 
 def _fix_y(m: re.Match[str], source: str) -> str:
-    pos = m.start()
-    if pos >= 1 and source[pos - 1] in _Y_CONSONANTS and (pos < 2 or not _is_letter(source[pos - 2])):
-        return _Y_TO_I[m.group(0)]
+    pos = m.start()  # the consonant; the syllable must start with it
+    if pos == 0 or not _is_letter(source[pos - 1]):
+        return m.group(0)[0] + _Y_TO_I[m.group(0)[1]]
     return m.group(0)
 
 

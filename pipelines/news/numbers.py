@@ -33,13 +33,18 @@ def format_number(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
+_NUMBER_SHAPE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
 def parse_number(token: str) -> float | None:
     """A number written in digits: '2.150' -> 2150, '4,7' -> 4.7, '95%' -> 95, '1.234,5' -> 1234.5.
 
     Returns None when the token is not a number ('7.4.2021' looks like a date, not a number).
     """
+    if token.isdigit():
+        return float(token)
     s = token.strip().rstrip("%").strip()
-    if not s or not re.fullmatch(r"\d+(?:[.,]\d+)*", s):
+    if not s or not _NUMBER_SHAPE.fullmatch(s):
         return None
     dots, commas = s.count("."), s.count(",")
     if dots and commas:

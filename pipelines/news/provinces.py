@@ -31,7 +31,6 @@ EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
     "67": ("Đăk Nông", "Đắc Nông", "Daknong"),
     "62": ("Kontum",),
     "06": ("Bắc Cạn",),
-    "01": ("Thủ đô Hà Nội",),
 }
 # Aliases that only name the province after 'thành phố'/'TP' ('Chủ tịch Hồ Chí Minh' is a person).
 NEEDS_CITY_PREFIX = {"ho chi minh"}
@@ -198,14 +197,18 @@ def _capitalised(span: str) -> bool:
     return all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
+_CITY_BEFORE = re.compile(r"(?:\bthành phố|\btp\.?)\s*$")
+_BLOCK_AFTER_RE = {k: re.compile(r"\s+(?:" + "|".join(v) + r")\b") for k, v in _BLOCK_AFTER.items()}
+_BLOCK_BEFORE_RE = {k: re.compile(r"\b(?:" + "|".join(v) + r")\s+$") for k, v in _BLOCK_BEFORE.items()}
+
+
 def _mention_weight(key: str, before: str, after: str) -> float | None:
     """Evidence weight of one mention from its immediate context; None when it is not the province."""
-    if key in NEEDS_CITY_PREFIX and not re.search(r"(?:\bthành phố|\btp\.?)\s*$", before):
+    if key in NEEDS_CITY_PREFIX and not _CITY_BEFORE.search(before):
         return None
-    after_ascii, before_ascii = strip_accents(after), strip_accents(before)
-    if any(re.match(r"\s+" + word + r"\b", after_ascii) for word in _BLOCK_AFTER.get(key, ())):
+    if key in _BLOCK_AFTER_RE and _BLOCK_AFTER_RE[key].match(strip_accents(after)):
         return None
-    if any(re.search(r"\b" + word + r"\s+$", before_ascii) for word in _BLOCK_BEFORE.get(key, ())):
+    if key in _BLOCK_BEFORE_RE and _BLOCK_BEFORE_RE[key].search(strip_accents(before)):
         return None
     if _SUBUNIT_BEFORE.search(before):
         return None
@@ -234,16 +237,18 @@ def detect_province(title: str | None, text: str, url: str | None = None) -> tup
             strong_lead.add(m.code)
     folded = fold_variants(text)
     sentences = split_sentences(text)
-    passing = [bool(_PASSING.search(folded[s:e])) for s, e in sentences]
+    passing: dict[int, bool] = {}  # sentence index -> is a passing context (computed for sentences with names)
     idx = 0
     for m in find_province_mentions(text, folded):
         while idx + 1 < len(sentences) and sentences[idx][1] <= m.start:
             idx += 1
+        if idx not in passing:
+            passing[idx] = bool(sentences) and bool(_PASSING.search(folded, *sentences[idx]))
         weight = m.weight
-        if sentences and passing[idx]:
+        if passing[idx]:
             weight *= 0.3
         if m.start < lead_end:
-            weight += 2.0 if not (sentences and passing[idx]) else 0.0
+            weight += 0.0 if passing[idx] else 2.0
             if m.strong:
                 strong_lead.add(m.code)
         scores[m.code] = scores.get(m.code, 0.0) + weight

@@ -1,21 +1,35 @@
 """The publish step: after the gate and the reports, swap a fresh analysts' file in atomically."""
 
+import json
+
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines import paths
 from pipelines.publish import release
+from pipelines.transform.project import MANIFEST_PATH
 
-PUBLISH_DEPS = [AssetKey(["reports", "national_report"])]
+REPORT_KEYS = [AssetKey(["reports", "national_report"])]
+
+
+def published_model_keys() -> list[AssetKey]:
+    """Every dbt model in a published schema: a blocking check failing on any of them stops the publish."""
+    manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    return sorted(
+        (AssetKey([n["schema"], n["name"]]) for n in manifest["nodes"].values()
+         if n["resource_type"] == "model" and n["schema"] in release.PUBLISHED_SCHEMAS),
+        key=lambda k: k.to_user_string(),
+    )
 
 
 @asset(
     key=["published", "warehouse"],
     group_name="publish",
     compute_kind="duckdb",
-    deps=PUBLISH_DEPS,
+    deps=REPORT_KEYS + [AssetKey(["raw", "submission_rows"])] + published_model_keys(),
     description=(
         "data/warehouse.duckdb: a fresh copy of the ref, marts and audit schemas, built beside the published "
-        "file and renamed over it atomically. Only runs when every blocking quality check upstream passed."
+        "file and renamed over it atomically. Depends on every published model and the reports, so it only "
+        "runs when every blocking quality check on them passed."
     ),
 )
 def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
@@ -28,5 +42,6 @@ def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
             "release_file": MetadataValue.path(str(rel.path)),
             "bytes": rel.bytes,
             "tables": MetadataValue.json(rel.tables),
+            "rows_total": MetadataValue.int(sum(rel.tables.values())),
         }
     )

@@ -56,12 +56,12 @@ def build_release_file(build_db: Path, target: Path, release_id: str, run_id: st
     counts: dict[str, int] = {}
     try:
         con.execute("attach ? as build (read_only)", [str(build_db)])
-        catalog = con.execute("select current_database()").fetchone()[0]
+        catalog = con.execute("select current_database()").fetchall()[0][0]
         for schema, table in _tables(con, "build", PUBLISHED_SCHEMAS):
             con.execute(f'create schema if not exists "{schema}"')
             # Identifiers come from DuckDB's own catalog, quoted; no input value reaches this SQL.
             con.execute(f'create table "{catalog}"."{schema}"."{table}" as select * from build."{schema}"."{table}"')
-            counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
         con.execute("detach build")
         con.execute("create schema if not exists meta")
         con.execute("create table meta.release as select ? as release_id, ? as run_id, now() as published_at",
@@ -121,7 +121,7 @@ def current_release_id(published: Path | None = None) -> str | None:
         return None
     con = duckdb.connect(str(published), read_only=True)
     try:
-        return con.execute("select release_id from meta.release").fetchone()[0]
+        return con.execute("select release_id from meta.release").fetchall()[0][0]
     finally:
         con.close()
 

@@ -39,6 +39,9 @@ def build_data_docs(
     results: Sequence[SuiteResult], out_dir: str | os.PathLike[str], *, run_id: str | None = None
 ) -> Path:
     """Build the GX Data Docs site for ``results`` in ``out_dir``; return ``out_dir/index.html``."""
+    from pipelines.quality.gx_suites import quiet_gx
+
+    quiet_gx()
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (

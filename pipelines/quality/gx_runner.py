@@ -47,6 +47,7 @@ from pipelines.quality.gx_suites import (
     bind_params,
     load_suite,
     load_suites,
+    quiet_gx,
     referenced_columns,
     sql_param_names,
 )
@@ -249,6 +250,7 @@ class GxSession:
     """
 
     def __init__(self) -> None:
+        quiet_gx()
         import great_expectations as gx
         from great_expectations.data_context.types.base import (
             DataContextConfig,

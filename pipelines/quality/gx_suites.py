@@ -198,9 +198,20 @@ def bind_params(sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
 # GX expectation registry (lazy: importing GX takes seconds)
 
 
+def quiet_gx() -> None:
+    """Keep GX quiet: no analytics, and its INFO chatter (hundreds of lines at import) off unless configured."""
+    import logging
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logger = logging.getLogger("great_expectations")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
+
+
 @functools.lru_cache(maxsize=1)
 def expectation_registry() -> dict[str, type]:
     """GX 1.x expectation classes by snake_case type and by CamelCase class name."""
+    quiet_gx()
     import great_expectations.expectations as gxe
     from great_expectations.expectations.expectation import Expectation
 

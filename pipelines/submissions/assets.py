@@ -29,7 +29,7 @@ def ingest_submissions(context: AssetExecutionContext):
         batch = ingest.ingest(con, paths.submissions_dir(), paths.archive_dir())
         totals = con.execute(
             "select count(*), coalesce(sum(rows_received), 0), coalesce(sum(rows_loaded), 0), "
-            "coalesce(sum(rows_quarantined), 0) from audit.submission_files").fetchone()
+            "coalesce(sum(rows_quarantined), 0) from audit.submission_files").fetchall()[0]
     context.log.info("batch %s: %s new files (%s accepted, %s rejected), rows %s = %s loaded + %s quarantined",
                      batch.batch_id, batch.files_new, batch.files_accepted, batch.files_rejected,
                      batch.rows_received, batch.rows_loaded, batch.rows_quarantined)

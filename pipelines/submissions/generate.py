@@ -16,6 +16,8 @@ files and mtimes, and a unit's figures do not depend on which months or province
 
 from __future__ import annotations
 
+import dataclasses
+
 import argparse
 import csv
 import hashlib
@@ -245,7 +247,11 @@ def _make_province(seed: int, map_version: str, code: str) -> ProvinceProfile:
     return ProvinceProfile(
         map_version=map_version, code=code, name=name, rollout_start=start, rollout_months=months,
         investigators_start=INVESTIGATORS_FROM + r.randint(0, 7), training_factor=r.uniform(0.9, 1.1),
-        punctuality=r.uniform(0.5, 1.0), template=_make_template(seed, map_version, code, name),
+        punctuality=r.uniform(0.5, 1.0),
+        # the semi-professional column stays in the template until the last unit has regular police
+        template=dataclasses.replace(_make_template(seed, map_version, code, name),
+                                     semi_until=max(_make_template(seed, map_version, code, name).semi_until,
+                                                    start + months + 1)),
     )
 
 

@@ -39,7 +39,7 @@ create table if not exists audit.submission_files (
     format varchar, encoding varchar, sheet varchar, province_code varchar, period varchar, map_version varchar,
     received_at timestamptz, ingested_at timestamptz, ingest_batch_id varchar, status varchar,
     superseded_by varchar, rows_received integer, rows_loaded integer, rows_quarantined integer,
-    reason varchar, warnings varchar);
+    reason varchar, warnings varchar, quality_status varchar, quality_checked_at timestamptz);
 create table if not exists audit.quarantine_rows (
     file_id varchar, file_name varchar, sheet varchar, row_number integer, column_name varchar,
     raw_value varchar, reason varchar, ingest_batch_id varchar);
@@ -76,6 +76,9 @@ class BatchResult:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
+    # databases created before the quality gate existed get its columns
+    con.execute("alter table audit.submission_files add column if not exists quality_status varchar")
+    con.execute("alter table audit.submission_files add column if not exists quality_checked_at timestamptz")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -473,7 +476,7 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
 
 def _supersede(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     """In every province-period this batch touched, only the latest accepted file stays 'accepted'."""
-    before = con.execute("select count(*) from audit.submission_files where status = 'superseded'").fetchone()[0]
+    before = con.execute("select count(*) from audit.submission_files where status = 'superseded'").fetchall()[0][0]
     con.execute("""
         with touched as (
             select distinct province_code, period from audit.submission_files where ingest_batch_id = ?
@@ -491,5 +494,5 @@ def _supersede(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
             superseded_by = case when ranked.file_id = ranked.latest then null else ranked.latest end
         from ranked where ranked.file_id = f.file_id
     """, [batch_id])
-    after = con.execute("select count(*) from audit.submission_files where status = 'superseded'").fetchone()[0]
+    after = con.execute("select count(*) from audit.submission_files where status = 'superseded'").fetchall()[0][0]
     return after - before

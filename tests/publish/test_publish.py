@@ -14,8 +14,8 @@ pytestmark = pytest.mark.slow
 def test_published_file_opens_read_only(sample_run) -> None:
     con = duckdb.connect(str(sample_run.published), read_only=True)
     try:
-        assert con.execute("select count(*) from ref.dim_province").fetchone()[0] == 97
-        (release_id, run_id) = con.execute("select release_id, run_id from meta.release").fetchone()
+        assert con.execute("select count(*) from ref.dim_province").fetchall()[0][0] == 97
+        (release_id, run_id) = con.execute("select release_id, run_id from meta.release").fetchall()[0]
         assert release_id and run_id
     finally:
         con.close()

@@ -128,7 +128,7 @@ def test_xlsx_sheet_is_found_and_row_numbers_are_sheet_rows(db, tmp_path) -> Non
     # header on sheet row 3, so the 5th data row is sheet row 8
     assert quarantine(db, "33_2025-08.xlsx") == [(8, "regular_officers", "-2",
                                                   'negative count in column "Công an chính quy"')]
-    assert db.execute("select map_version from raw.submission_rows limit 1").fetchone()[0] == "v2025_34"
+    assert db.execute("select map_version from raw.submission_rows limit 1").fetchall()[0][0] == "v2025_34"
 
 
 def test_row_rules_quarantine_with_reasons(db, tmp_path) -> None:
@@ -238,7 +238,7 @@ def test_resubmission_supersedes_and_reingest_is_a_noop(db, tmp_path) -> None:
     assert status == {"34_2025-06.csv": "superseded", "34_2025-06_v2.csv": "accepted"}
     again = ingest.ingest(db, landing, tmp_path / "archive")
     assert (again.files_seen, again.files_new) == (2, 0)
-    assert db.execute("select count(*) from audit.submission_files").fetchone()[0] == 2
+    assert db.execute("select count(*) from audit.submission_files").fetchall()[0][0] == 2
     archived = sorted(p.name for p in (tmp_path / "archive").rglob("*.csv"))
     assert len(archived) == 2 and all(len(Path(a).stem) == 64 for a in archived)
     assert all(not os.access(p, os.W_OK) or os.geteuid() == 0 for p in (tmp_path / "archive").rglob("*.csv"))
@@ -286,6 +286,6 @@ def test_generated_dirty_set_every_mistake_is_caught_and_every_row_accounted(db,
             header_row = received and db.execute(
                 "select min(row_number) - 1 from (select row_number from raw.submission_rows where file_id = "
                 "(select file_id from audit.submission_files where file_name = ?) union all select row_number "
-                "from audit.quarantine_rows where file_name = ?)", [item["file"], item["file"]]).fetchone()[0]
+                "from audit.quarantine_rows where file_name = ?)", [item["file"], item["file"]]).fetchall()[0][0]
             assert header_row + mistake["row"] in flagged, (item["file"], mistake)
     assert mistakes > 5
