@@ -40,6 +40,9 @@ ui: $(MANIFEST)
 	$(BIN)/python -m pipelines.cli init
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${PORT:-3000}
 
+docs: $(MANIFEST)
+	$(BIN)/python -m pipelines.docs
+
 releases: $(MANIFEST)
 	$(BIN)/python -m pipelines.cli releases
 

@@ -6,7 +6,7 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Sk
 
 from pipelines import paths
 from pipelines.jobs import refresh_job
-from pipelines.submissions.ingest import landing_files
+from pipelines.landing import landing_files
 
 
 def landing_digest() -> tuple[str, int]:

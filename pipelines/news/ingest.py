@@ -10,9 +10,7 @@ per file in one transaction. A file that cannot be read is recorded as rejected 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import stat
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -21,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.landing import archive_bytes, landing_files, sha256_file
 from pipelines.news.articles import Article, ArticleReadError, dedupe, read_articles
 from pipelines.news.extract import extract_article
 from pipelines.news.provinces import detect_province
@@ -102,32 +101,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def landing_files(landing: Path) -> list[Path]:
-    """Every candidate file under the landing folder (sorted: the batch order decides which duplicate is kept)."""
-    if not landing.exists():
-        return []
-    return sorted(p for p in landing.rglob("*") if p.is_file() and not p.name.startswith(".")
-                  and p.name.lower() != "readme.md")
-
-
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def archive_file(archive_root: Path, source: Path, file_id: str) -> Path:
     """Copy the file once to archive/news/<aa>/<sha256><suffix>, read-only; the copy is what gets read."""
-    target = archive_root / "news" / file_id[:2] / f"{file_id}{source.suffix.lower()}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        data = source.read_bytes()
-        if hashlib.sha256(data).hexdigest() != file_id:
-            raise OSError(f"{source} changed while it was being ingested; run again")
-        tmp.write_bytes(data)
-        os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        os.replace(tmp, target)
-    return target
+    return archive_bytes(archive_root, "news", file_id, source.suffix, source.read_bytes())
 
 
 _AS_OF = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")

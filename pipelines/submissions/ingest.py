@@ -9,9 +9,6 @@ province-period superseded. All writes of a batch happen in one transaction: a c
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.landing import archive_bytes, landing_files, sha256_bytes
 from pipelines.submissions import contract, reader
 
 SUBMISSION_SUFFIXES = {".csv", ".xlsx"}
@@ -79,30 +77,6 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     # databases created before the quality gate existed get its columns
     con.execute("alter table audit.submission_files add column if not exists quality_status varchar")
     con.execute("alter table audit.submission_files add column if not exists quality_checked_at timestamptz")
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def landing_files(landing: Path) -> list[Path]:
-    """Submission candidates under the landing folder (sorted for a deterministic batch order)."""
-    if not landing.exists():
-        return []
-    return sorted(p for p in landing.rglob("*") if p.is_file() and not p.name.startswith(".")
-                  and p.name.lower() != "readme.md")
-
-
-def archive_file(archive_root: Path, file_id: str, suffix: str, data: bytes) -> Path:
-    """Store the bytes once under archive/submissions/<aa>/<sha256><suffix>, read-only."""
-    target = archive_root / "submissions" / file_id[:2] / f"{file_id}{suffix.lower()}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        os.replace(tmp, target)
-    return target
 
 
 def _fold_sql(expr: str) -> str:
@@ -355,7 +329,8 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
     if not parsed_files:
         return batch
 
-    archive_paths = {p.file_id: archive_file(archive_root, p.file_id, p.path.suffix, contents[p.file_id])
+    archive_paths = {p.file_id: archive_bytes(archive_root, "submissions", p.file_id, p.path.suffix,
+                                                 contents[p.file_id])
                      for p in parsed_files if contents[p.file_id]}
     _ref_units(con)
     readable = [p for p in parsed_files if not p.errors]

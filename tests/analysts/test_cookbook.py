@@ -1,5 +1,6 @@
 """The analysts' cookbook: every docs/cookbook/*.sql runs on the published warehouse through a read-only
-connection and returns rows, and docs/ANALYSTS.md carries each query verbatim (docs and tests cannot drift)."""
+connection and returns rows (slow: needs the sample run), and docs/ANALYSTS.md carries each query verbatim (fast:
+docs and tests cannot drift)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import duckdb
 import pytest
 
 from tests.conftest import REPO
-
-pytestmark = pytest.mark.slow
 
 COOKBOOK = REPO / "docs" / "cookbook"
 ANALYSTS_MD = REPO / "docs" / "ANALYSTS.md"
@@ -43,6 +42,7 @@ def published_ro(sample_run):
     con.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", QUERIES, ids=[q.stem for q in QUERIES])
 def test_query_runs_read_only_and_returns_rows(published_ro, query: Path) -> None:
     result = published_ro.execute(query.read_text(encoding="utf-8"))
@@ -52,6 +52,7 @@ def test_query_runs_read_only_and_returns_rows(published_ro, query: Path) -> Non
     assert len(columns) == len(set(columns)), f"{query.name}: duplicate column names {columns}"
 
 
+@pytest.mark.slow
 def test_read_only_connection_refuses_writes(published_ro) -> None:
     """What ANALYSTS.md promises: the read-only connection cannot change the published file."""
     with pytest.raises(duckdb.Error):
