@@ -24,7 +24,8 @@ def test_published_file_opens_read_only(sample_run) -> None:
 def test_cli_prints_where_outputs_are(sample_run) -> None:
     assert str(sample_run.published) in sample_run.stdout
     assert "refresh succeeded" in sample_run.stdout
-    assert (sample_run.data_dir / "reports" / "national.html").exists()
+    assert (sample_run.data_dir / "reports" / "index.html").exists()
+    assert (sample_run.data_dir / "reports" / "v2025_34" / "national.html").exists()
 
 
 def test_releases_listed_and_rollback_restores_previous(sample_run, tmp_path) -> None:

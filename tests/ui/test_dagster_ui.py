@@ -229,11 +229,19 @@ def _automation_toggle(page, kind: str, name: str):
     return row.locator("input[type=checkbox]").last
 
 
+def _details_running_toggle(page):
+    """The switch in the "Running" row of a schedule's or sensor's details table."""
+    return page.locator("tr").filter(has_text=re.compile(r"^\s*Running\s*$")).locator("input[type=checkbox]")
+
+
 # ------------------------------------------------------------------------------------------------------ test
 
 def test_ui_lineage_launch_refresh_and_automation(tmp_path: Path) -> None:
     chromium = _chromium_or_skip()
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect
+
+    expect.set_options(timeout=UI_TIMEOUT_MS)
 
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -252,16 +260,22 @@ def test_ui_lineage_launch_refresh_and_automation(tmp_path: Path) -> None:
             page.wait_for_timeout(1500)  # let the graph lay out before the picture
             _shot(page, "01-global-asset-lineage")
 
-            # ... and the catalog lists the published warehouse and the national report by asset key.
+            # ... the catalog lists the published warehouse (asset key published/warehouse); its page explains it.
             page.goto(f"{base}/assets")
-            expect(page.get_by_role("link", name="published").first).to_be_visible()
-            search = page.get_by_placeholder(re.compile("Search", re.I)).first
-            search.fill("warehouse")
-            expect(page.locator('a[href="/assets/published/warehouse"]').first).to_be_visible()
-            _shot(page, "02-catalog-published-warehouse")
-            search.fill("national_report")
-            expect(page.locator('a[href="/assets/reports/national_report"]').first).to_be_visible()
-            _shot(page, "03-catalog-national-report")
+            published_link = page.get_by_role("link", name="published / warehouse")
+            expect(published_link).to_be_visible()
+            _shot(page, "02-catalog")
+            published_link.click()
+            page.wait_for_url(re.compile(r"/assets/published/warehouse"))
+            expect(page.get_by_text("a fresh copy of the ref, marts and audit schemas").first).to_be_visible()
+            _shot(page, "03-asset-published-warehouse")
+
+            # ... and the reports group holds the national report (HTML) and the XLSX report.
+            page.goto(f"{base}/locations/{LOCATION}/asset-groups/reports")
+            page.get_by_role("tab", name="List").click()
+            expect(page.get_by_role("link", name=re.compile(r"national_report")).first).to_be_visible()
+            expect(page.get_by_role("link", name=re.compile(r"xlsx_report")).first).to_be_visible()
+            _shot(page, "04-group-reports")
 
             # 2. Jobs -> refresh -> "Materialize all": launches a run of the `refresh` job.
             page.goto(f"{base}/jobs")
@@ -271,23 +285,26 @@ def test_ui_lineage_launch_refresh_and_automation(tmp_path: Path) -> None:
             materialize = page.get_by_role("button", name="Materialize all")
             expect(materialize).to_be_enabled()
             page.wait_for_timeout(1500)
-            _shot(page, "04-job-refresh")
+            _shot(page, "05-job-refresh")
             materialize.click()
-            toast = page.get_by_text(re.compile(r"Launched run [0-9a-f]{8}"))
+            toast = page.get_by_text(re.compile(r"Launched run [0-9a-f]{8}")).first
             expect(toast).to_be_visible()
-            short_id = re.search(r"[0-9a-f]{8}", toast.inner_text()).group(0)
-            _shot(page, "05-run-launched")
+            short_id = re.search(r"Launched run ([0-9a-f]{8})", toast.inner_text()).group(1)
+            _shot(page, "06-run-launched")
             timings["launched_at_s"] = time.monotonic() - started
 
-            # The toast's "View" opens the run page; its URL carries the full run id.
-            page.get_by_role("button", name="View").or_(page.get_by_role("link", name="View")).last.click()
-            page.wait_for_url(re.compile(rf"/runs/{short_id}[0-9a-f-]+"))
-            run_id = page.url.rstrip("/").split("/runs/")[1].split("?")[0]
+            # The toast's "View" opens the run page (or, if the toast is already gone, the run's URL).
+            run_id = next(r["runId"] for r in server.runs() if r["runId"].startswith(short_id))
+            try:
+                page.get_by_role("button", name="View", exact=True).last.click(timeout=10_000)
+            except PlaywrightError:
+                page.goto(f"{base}/runs/{run_id}")
+            page.wait_for_url(re.compile(rf"/runs/{run_id}"))
             ui_run = next(r for r in server.runs() if r["runId"] == run_id)
             assert ui_run["jobName"] == "refresh"
             assert {"key": "dagster/from_ui", "value": "true"} in ui_run["tags"]
             assert {"key": "warehouse/writes-build-db", "value": "true"} in ui_run["tags"]
-            _shot(page, "06-run-page-start")
+            _shot(page, "07-run-page-start")
 
             # 3. Wait for every run (the sensor's and ours) to finish; all must have succeeded.
             runs = _wait_for_runs(server, time.monotonic() + RUNS_TIMEOUT_S, page)
@@ -301,11 +318,11 @@ def test_ui_lineage_launch_refresh_and_automation(tmp_path: Path) -> None:
             expect(page.get_by_text("Success", exact=True).first).to_be_visible()
             expect(page.get_by_text("RUN_SUCCESS").first).to_be_visible()
             page.wait_for_timeout(1000)
-            _shot(page, "07-run-success")
+            _shot(page, "08-run-success")
             page.goto(f"{base}/runs")
             expect(page.get_by_text(short_id).first).to_be_visible()
             expect(page.get_by_text("Manually launched").first).to_be_visible()
-            _shot(page, "08-runs")
+            _shot(page, "09-runs")
 
             # 4. Automation: the nightly schedule and the landing-zone sensor are running.
             page.goto(f"{base}/automation")
@@ -314,15 +331,15 @@ def test_ui_lineage_launch_refresh_and_automation(tmp_path: Path) -> None:
             expect(schedule_toggle).to_be_checked()
             expect(sensor_toggle).to_be_checked()
             expect(page.get_by_text("Scheduled At 02:00 AM GMT+7")).to_be_visible()
-            _shot(page, "09-automation")
+            _shot(page, "10-automation")
             page.goto(f"{base}/locations/{LOCATION}/schedules/nightly_refresh")
             expect(page.get_by_text("Asia/Ho_Chi_Minh")).to_be_visible()
-            expect(page.get_by_role("row", name=re.compile("Running")).locator("input[type=checkbox]")).to_be_checked()
-            _shot(page, "10-schedule-nightly-refresh")
+            expect(_details_running_toggle(page)).to_be_checked()
+            _shot(page, "11-schedule-nightly-refresh")
             page.goto(f"{base}/locations/{LOCATION}/sensors/landing_zone_sensor")
             expect(page.get_by_text("landing_zone_sensor").first).to_be_visible()
-            expect(page.get_by_role("row", name=re.compile("Running")).locator("input[type=checkbox]")).to_be_checked()
-            _shot(page, "11-sensor-landing-zone")
+            expect(_details_running_toggle(page)).to_be_checked()
+            _shot(page, "12-sensor-landing-zone")
         except Exception:
             _shot(page, "failure")
             raise
