@@ -1,5 +1,6 @@
 """The dbt project as Dagster sees it. The manifest is prepared at dev/build time (`make manifest`), not on import."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,10 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR, profiles_dir=paths.DBT_PROJECT_DIR)
 # Under `dagster dev` the manifest is re-parsed so model edits show up; elsewhere it must already exist.
+# dagster-dbt's preparer runs `dbt` from PATH: put this interpreter's bin first, as an activated venv would
+# (`make ui` runs .venv/bin/dagster without activating the venv).
+if os.environ.get("DAGSTER_IS_DEV_CLI"):
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 dbt_project.prepare_if_dev()
 
 MANIFEST_PATH: Path = dbt_project.manifest_path

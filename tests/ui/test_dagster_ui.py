@@ -146,14 +146,15 @@ class Dagster:
                 pytest.fail(f"the webserver did not answer /server_info in time:\n{self.log_tail()}")
             time.sleep(2)
         query = ("{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus "
-                 "locationOrLoadError { __typename ... on PythonError { message } } } } } }")
+                 "locationOrLoadError { __typename ... on PythonError { message causes { message } } } } } } }")
         while True:
             entries = self.graphql(query)["workspaceOrError"].get("locationEntries") or []
             entry = next((e for e in entries if e["name"] == LOCATION), None)
             if entry and entry["loadStatus"] == "LOADED" and entry["locationOrLoadError"]:
                 loaded = entry["locationOrLoadError"]
                 if loaded["__typename"] == "PythonError":
-                    pytest.fail(f"code location {LOCATION} failed to load:\n{loaded['message']}")
+                    causes = "".join(c["message"] for c in loaded.get("causes") or [])
+                    pytest.fail(f"code location {LOCATION} failed to load:\n{loaded['message']}\n{causes}")
                 return
             if time.monotonic() > deadline:
                 pytest.fail(f"code location {LOCATION} did not load in time: {entries}\n{self.log_tail()}")
@@ -340,8 +341,11 @@ def test_ui_lineage_launch_refresh_and_automation(tmp_path: Path) -> None:
             expect(page.get_by_text("landing_zone_sensor").first).to_be_visible()
             expect(_details_running_toggle(page)).to_be_checked()
             _shot(page, "12-sensor-landing-zone")
-        except Exception:
-            _shot(page, "failure")
+        except BaseException:  # pytest.fail() and timeouts too: keep a picture of where it stopped
+            try:
+                _shot(page, "failure")
+            except Exception:
+                pass
             raise
 
         # The same states as the instance records them.
