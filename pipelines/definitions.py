@@ -1,18 +1,17 @@
 """The table of contents: assembles assets, checks, jobs, schedules, sensors and resources. No logic here."""
 
 from dagster import Definitions, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from pipelines.jobs import refresh_job, nightly_refresh_schedule
 from pipelines.news.assets import ingest_news
 from pipelines.publish.assets import published_warehouse
 from pipelines.quality.checks import submission_batch_gate, warehouse_gate
 from pipelines.reference.assets import raw_admin_units
+from pipelines.resources import dbt_resource
 from pipelines.reports.assets import national_report
 from pipelines.sensors import landing_zone_sensor
 from pipelines.submissions.assets import ingest_submissions
 from pipelines.transform.assets import dbt_models
-from pipelines.transform.project import DBT_EXECUTABLE, dbt_project
 
 defs = Definitions(
     assets=[raw_admin_units, ingest_submissions, ingest_news, dbt_models, national_report, published_warehouse],
@@ -20,6 +19,6 @@ defs = Definitions(
     jobs=[refresh_job],
     schedules=[nightly_refresh_schedule],
     sensors=[landing_zone_sensor],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    resources={"dbt": dbt_resource()},
     executor=in_process_executor,
 )

@@ -57,3 +57,4 @@ def replace_table(con: duckdb.DuckDBPyConnection, qualified_name: str, table: pa
     finally:
         con.unregister("_incoming_arrow")
     return table.num_rows
+

@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from pipelines.resources import TRANSIENT_RETRY
 from pipelines import paths, warehouse
 from pipelines.news import ingest
 
@@ -21,6 +22,7 @@ from pipelines.news import ingest
                               "(accepted/rejected), articles received/loaded/duplicate, claims, reason."),
     ],
     name="ingest_news",
+    retry_policy=TRANSIENT_RETRY,
 )
 def ingest_news(context: AssetExecutionContext):
     """Archive every new news file under RAW_INPUTS_DIR/news, load its new articles and their claims."""

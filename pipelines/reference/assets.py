@@ -3,6 +3,7 @@
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from pipelines.resources import TRANSIENT_RETRY
 from pipelines import warehouse
 from pipelines.reference import admin_units
 
@@ -24,6 +25,7 @@ RAW_REFERENCE_TABLES = {
         for name, (desc, _) in RAW_REFERENCE_TABLES.items()
     ],
     name="raw_admin_units",
+    retry_policy=TRANSIENT_RETRY,
 )
 def raw_admin_units(context: AssetExecutionContext):
     """Load the vietnamadminunits package's SQLite dataset and JSON converter verbatim into raw.* tables."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from pipelines.resources import TRANSIENT_RETRY
 from pipelines import paths, warehouse
 from pipelines.reports.build import write_reports
 from pipelines.transform.project import MANIFEST_PATH
@@ -46,6 +47,7 @@ def report_deps() -> list[AssetKey]:
 
 @multi_asset(
     name="reports",
+    retry_policy=TRANSIENT_RETRY,
     specs=[
         AssetSpec(HTML_KEY, group_name="reports", kinds={"html"}, deps=report_deps(),
                   description=("HTML reports: index.html, a national page and one page per province for the "

@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from pipelines.resources import TRANSIENT_RETRY
 from pipelines import paths, warehouse
 from pipelines.submissions import ingest
 
@@ -22,6 +23,7 @@ REFERENCE_DEPS = [AssetKey(["raw", "admin_units_legacy"]), AssetKey(["raw", "adm
                   description="One row per ingest batch with its file and row counts."),
     ],
     name="ingest_submissions",
+    retry_policy=TRANSIENT_RETRY,
 )
 def ingest_submissions(context: AssetExecutionContext):
     """Archive and load every new submission file under RAW_INPUTS_DIR/submissions as one batch."""
