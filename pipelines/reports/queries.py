@@ -190,19 +190,23 @@ facility as (
 )
 """
 
-NATIONAL_FACILITY_SQL = _FACILITY_IN_VIEW + """
-select
-    period,
-    any_value(period_start)                                                as period_start,
-    any_value(map_version)                                                 as source_map_version,
-    count(*)                                                               as provinces_reported,
+# HQ status counts summed over whatever rows a query groups (national or per view province).
+_HQ_AGGREGATES = """\
     sum(units_reported)                                                    as units_reported,
     sum(hq_independent)                                                    as hq_independent,
     sum(hq_shared_with_ppc)                                                as hq_shared_with_ppc,
     sum(hq_under_construction)                                             as hq_under_construction,
     sum(hq_missing)                                                        as hq_missing,
     round(100.0 * sum(hq_independent) / nullif(sum(units_reported), 0), 2) as pct_independent
-from facility
+"""
+
+NATIONAL_FACILITY_SQL = _FACILITY_IN_VIEW + """
+select
+    period,
+    any_value(period_start)                                                as period_start,
+    any_value(map_version)                                                 as source_map_version,
+    count(*)                                                               as provinces_reported,
+""" + _HQ_AGGREGATES + """from facility
 group by period
 order by period
 """
@@ -215,13 +219,7 @@ select
     any_value(facility.map_version)                                        as source_map_version,
     count(*)                                                               as source_provinces_reported,
     any_value(size.source_provinces_expected)                              as source_provinces_expected,
-    sum(units_reported)                                                    as units_reported,
-    sum(hq_independent)                                                    as hq_independent,
-    sum(hq_shared_with_ppc)                                                as hq_shared_with_ppc,
-    sum(hq_under_construction)                                             as hq_under_construction,
-    sum(hq_missing)                                                        as hq_missing,
-    round(100.0 * sum(hq_independent) / nullif(sum(units_reported), 0), 2) as pct_independent
-from facility
+""" + _HQ_AGGREGATES + """from facility
 inner join province_map_size as size
     on size.geography = ? and size.source_map_version = facility.map_version
     and size.province_code = facility.view_province_code
