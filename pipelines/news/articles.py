@@ -102,6 +102,8 @@ def _read_bytes(path: Path) -> bytes:
         raise ArticleReadError(path, f"cannot open file: {exc.strerror or exc}") from exc
     if not raw.strip():
         raise ArticleReadError(path, "empty file")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ArticleReadError(path, "UTF-16 text (Windows 'Unicode' encoding): save it as UTF-8")
     if b"\x00" in raw[:8192]:
         raise ArticleReadError(path, "binary file (contains NUL bytes), not text")
     return raw

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.landing import archive_bytes, landing_files, sha256_file
+from pipelines.landing import refusal as landing_refusal
 from pipelines.news.articles import Article, ArticleReadError, dedupe, read_articles
 from pipelines.news.extract import extract_article
 from pipelines.news.provinces import detect_province
@@ -232,21 +233,25 @@ def ingest_news(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Pat
     files: list[NewsFile] = []
     for path in landing_files(landing):
         batch.files_seen += 1
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        refused = landing_refusal(path)  # a symbolic link: never followed
+        size = path.lstat().st_size if refused else path.stat().st_size
+        if refused or size > MAX_FILE_BYTES:
             # Never read an oversized file; its id stands for name, size and time instead of content.
-            file_id = "oversize-" + hashlib.sha256(f"{path.name}:{size}:{path.stat().st_mtime_ns}".encode()).hexdigest()
+            file_id = ("refused-" if refused else "oversize-") + hashlib.sha256(
+                f"{path.name}:{size}:{path.lstat().st_mtime_ns}".encode()).hexdigest()
         else:
             file_id = sha256_file(path)
         if file_id in known:
             continue  # the same bytes were ingested before (or appear twice in this batch): a no-op
         known.add(file_id)
-        files.append(NewsFile(path, file_id, size))
+        files.append(NewsFile(path, file_id, size, error=refused))
     batch.files_new = len(files)
     if not files:
         return batch
 
     for f in files:
+        if f.error:
+            continue
         if f.size > MAX_FILE_BYTES:
             f.error = f"file is {f.size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit for a news file"
             continue

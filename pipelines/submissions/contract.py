@@ -99,19 +99,30 @@ FLAG_FALSE = {"0", "khong", "no", "false", ""}
 # Header block lines above the table, e.g. "Mã tỉnh: 34" and "Kỳ báo cáo: 2025-06".
 HEADER_BLOCK_KEYS: dict[str, tuple[str, ...]] = META_COLUMNS
 
-FILE_NAME_RE = re.compile(r"^(?P<province>\d{2})_(?P<period>\d{4}-\d{2})(?:_(?P<suffix>[A-Za-z0-9\-]{1,32}))?\.(?P<ext>csv|xlsx)$",
-                          re.IGNORECASE)
+# ASCII digits only (\d would also take look-alikes such as '３４'); \Z, not $, so a trailing newline does not match.
+FILE_NAME_RE = re.compile(r"^(?P<province>\d{2})_(?P<period>\d{4}-\d{2})(?:_(?P<suffix>[A-Za-z0-9\-]{1,32}))?\.(?P<ext>csv|xlsx)\Z",
+                          re.IGNORECASE | re.ASCII)
 PERIOD_RE = re.compile(r"^\s*(?:(?P<y>\d{4})[-/.](?P<m>\d{1,2})|(?P<m2>\d{1,2})[-/.](?P<y2>\d{4}))\s*$")
 
 # Deadline: a period's file is due by this day of the following month (documented in raw_inputs/README.md).
 DEADLINE_DAY_OF_NEXT_MONTH = 5
+
+# Size limits, checked before anything parses the file (raw_inputs/README.md, "Limits"). A province file is
+# 10-100 KB and one row about 100 bytes; a real XLSX part compresses about 5-10:1 and a workbook has ~15 parts.
+MAX_SUBMISSION_BYTES = 20 * 1024 * 1024  # per file, as it lies in the landing folder; larger is never read
+MAX_LINE_BYTES = 64 * 1024  # per CSV line (one unit's row)
+MAX_XLSX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # all parts of a workbook together, once decompressed
+MAX_XLSX_ENTRIES = 1000  # parts (zip entries) in a workbook
+MAX_XLSX_COMPRESSION_RATIO = 100  # per part larger than XLSX_RATIO_MIN_BYTES once decompressed
+XLSX_RATIO_MIN_BYTES = 1024 * 1024
 
 
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (đ -> d) and collapse spaces/underscores: the key headers are matched on."""
     text = unicodedata.normalize("NFD", str(text).replace("Đ", "D").replace("đ", "d"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
+    # Mn: the diacritics; Cf: invisible format characters (a doubled BOM, zero-width spaces pasted from the web)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Cf")).lower()
     text = re.sub(r"[\s_:./()\-]+", " ", text)
     return text.strip()
 

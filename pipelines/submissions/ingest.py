@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.landing import archive_bytes, landing_files, sha256_bytes
+from pipelines.landing import refusal as landing_refusal
 from pipelines.submissions import contract, reader
 
 SUBMISSION_SUFFIXES = {".csv", ".xlsx"}
@@ -98,6 +99,9 @@ def _count_problem(col: str, required: bool) -> str:
     return (
         f"case {missing} "
         f"when regexp_full_match(trim({col}), '[0-9]{{1,9}}') then null "
+        f"when regexp_full_match(trim({col}), '[0-9]{{10,}}') then "
+        f"{{'column': '{col}', 'value': {col}, 'reason': 'implausible: a count of 10 or more digits in column "
+        f"\"{label}\"'}} "
         f"when regexp_full_match(trim({col}), '-\\s*[0-9]+') then "
         f"{{'column': '{col}', 'value': {col}, 'reason': 'negative count in column \"{label}\"'}} "
         f"when regexp_full_match(trim({col}), '[0-9]{{1,3}}([.,][0-9]{{3}})+') then "
@@ -303,10 +307,12 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
     landing_paths: dict[str, Path] = {}
     for path in landing_files(landing):
         batch.files_seen += 1
-        size = path.stat().st_size
-        if size > reader.MAX_FILE_BYTES:
+        refused = landing_refusal(path)  # a symbolic link: never followed, not even to stat its target
+        size = path.lstat().st_size if refused else path.stat().st_size
+        if refused or size > reader.MAX_FILE_BYTES:
             data = b""  # never read an oversized file into memory; it is rejected below by size
-            file_id = f"oversize-{sha256_bytes(f'{path.name}:{size}:{path.stat().st_mtime_ns}'.encode())}"
+            file_id = (f"{'refused' if refused else 'oversize'}-"
+                       f"{sha256_bytes(f'{path.name}:{size}:{path.lstat().st_mtime_ns}'.encode())}")
         else:
             data = path.read_bytes()
             file_id = sha256_bytes(data)
@@ -316,7 +322,9 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
         landing_paths[file_id] = path
         name_province, name_period, name_error = reader.parse_file_name(path.name)
         parsed = reader.ParsedFile(path, file_id, name_province, name_period)
-        if size > reader.MAX_FILE_BYTES:
+        if refused:
+            parsed.errors.append(refused)
+        elif size > reader.MAX_FILE_BYTES:
             parsed.errors.append(f"file is {size:,} bytes, over the {reader.MAX_FILE_BYTES:,}-byte limit")
         elif path.suffix.lower() not in SUBMISSION_SUFFIXES:
             parsed.errors.append(f"unsupported file type {path.suffix or '(none)'!r}: submissions are .csv or .xlsx")
@@ -459,7 +467,11 @@ def _supersede(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
         ranked as (
             select f.file_id, f.status,
                 first_value(f.file_id) over (partition by f.province_code, f.period
-                                             order by f.received_at desc, f.file_name desc, f.file_id) as latest
+                                             order by f.received_at desc,
+                                                      -- version suffixes compare as numbers: _v10 after _v9
+                                                      try_cast(regexp_extract(f.file_name, '_[vV]?([0-9]+)[.][A-Za-z]+$', 1)
+                                                               as integer) desc nulls last,
+                                                      f.file_name desc, f.file_id) as latest
             from audit.submission_files as f
             inner join touched using (province_code, period)
             where f.status in ('accepted', 'superseded')

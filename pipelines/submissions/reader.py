@@ -27,8 +27,7 @@ import pyarrow as pa
 
 from pipelines.submissions import contract
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # a province file is ~10-100 KB; anything this large is not a submission
-MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024  # zip-bomb guard
+MAX_FILE_BYTES = contract.MAX_SUBMISSION_BYTES  # the size limits live in the contract
 HEAD_LINES = 30  # the header row must appear within the first lines
 MIN_HEADER_MATCHES = 3
 SNIFF_DELIMITERS = (",", ";", "\t", "|")
@@ -49,6 +48,7 @@ class FileShape:
     meta: dict[str, str] = field(default_factory=dict)  # province_code / period from the header block
     ignored_headers: tuple[str, ...] = ()
     sheet: str | None = None
+    mixed_newlines: bool = False  # CRLF, LF and CR mixed: read by the exact Python path, not DuckDB's
 
 
 @dataclass
@@ -89,6 +89,12 @@ def parse_file_name(name: str) -> tuple[str | None, str | None, str | None]:
 
 def _decode(data: bytes) -> tuple[str | None, str | None, str | None]:
     """(text, python codec, error) for the encodings the contract accepts."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return None, None, "UTF-32 text is not accepted: save the file as 'CSV UTF-8' or 'Unicode text'"
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and data[:4096].count(b"\x00") * 4 > len(
+            data[:4096]):
+        return None, None, ("looks like UTF-16 without a byte-order mark (NUL bytes between the letters): "
+                            "save the file as 'CSV UTF-8' or 'Unicode text'")
     if data.startswith(codecs.BOM_UTF8):
         codec = "utf-8-sig"
     elif data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
@@ -98,8 +104,9 @@ def _decode(data: bytes) -> tuple[str | None, str | None, str | None]:
     try:
         return data.decode(codec), codec, None
     except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
         return None, None, (f"not valid {codec.upper().replace('-SIG', ' with BOM')} text (byte 0x{data[exc.start]:02x} "
-                            f"at offset {exc.start}): save the file as 'CSV UTF-8' or 'Unicode text'")
+                            f"at offset {exc.start}, line {line}): save the file as 'CSV UTF-8' or 'Unicode text'")
 
 
 def _meta_from_cells(cells: list[str], meta: dict[str, str]) -> None:
@@ -168,24 +175,45 @@ def _count_data_lines(text: str, header_index: int | None) -> list[tuple[int, st
     return [(i + 1, line) for i, line in enumerate(lines) if i >= start and line.strip(" ,;\t\r")]
 
 
+def long_line_error(data: bytes) -> str | None:
+    """The first line longer than contract.MAX_LINE_BYTES, as a rejection reason (None when every line fits)."""
+    if len(data) <= contract.MAX_LINE_BYTES:
+        return None
+    separator = b"\n" if b"\n" in data else b"\r"
+    lengths = [len(line) for line in data.split(separator)]
+    if max(lengths) <= contract.MAX_LINE_BYTES:
+        return None
+    number = next(i for i, n in enumerate(lengths, start=1) if n > contract.MAX_LINE_BYTES)
+    return (f"line {number} is {lengths[number - 1]:,} bytes long, over the {contract.MAX_LINE_BYTES:,}-byte "
+            "limit per line: a unit's row is a few hundred bytes")
+
+
 def sniff_csv(parsed: ParsedFile, data: bytes) -> None:
     """Decode, find delimiter, header block and header row of a CSV file; sets errors when unreadable."""
     text, codec, error = _decode(data)
     if error:
         # Count the rows anyway so the rejection accounts for every row: Vietnamese ANSI (Windows-1258) is the
         # usual culprit, so look for the header row in that reading first.
-        lenient = data.decode("cp1258", errors="replace")
-        lines = lenient.splitlines()[:HEAD_LINES]
-        header_index, _ = find_header(list(csv.reader(lines, delimiter=_sniff_delimiter(lines))))
-        if header_index is not None:
+        candidates = ["cp1258", "utf-8"]  # a mixed file reads best as UTF-8 with its bad bytes replaced
+        if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            candidates.insert(0, "utf-32")
+        elif b"\x00" in data[:4096]:
+            candidates.insert(0, "utf-16-be" if data[:1] == b"\x00" else "utf-16-le")
+        for lenient_codec in candidates + ["cp1258"]:
+            lenient = data.decode(lenient_codec, errors="replace")
+            lines = lenient.splitlines()[:HEAD_LINES]
+            header_index, _ = find_header(list(csv.reader(lines, delimiter=_sniff_delimiter(lines))))
+            if header_index is not None:
+                break
+        if header_index is not None and lenient_codec == "cp1258":
             error += " (it reads as Windows-1258, the old Vietnamese ANSI code page)"
         parsed.errors.append(error)
         parsed.raw_lines = _count_data_lines(lenient, header_index)
         parsed.rows_received = len(parsed.raw_lines)
         return
     parsed.encoding = codec
-    if not text.strip():
-        parsed.errors.append("file is empty")
+    if not text.strip(" ,;\t|\r\n\ufeff"):
+        parsed.errors.append("file is empty" if not text.strip() else "file is empty (no cell holds a value)")
         return
     head = text.splitlines()[:HEAD_LINES]
     delimiter = _sniff_delimiter(head)
@@ -198,8 +226,13 @@ def sniff_csv(parsed: ParsedFile, data: bytes) -> None:
         return
     raw_headers = [h.strip() for h in rows[header_index]]
     columns, ignored, errors = map_headers(raw_headers)
+    crlf = text.count("\r\n")
+    endings = (crlf, text.count("\n") - crlf, text.count("\r") - crlf)
     parsed.shape = FileShape("csv", codec, delimiter, header_index, tuple(raw_headers), columns, meta,
-                             tuple(ignored))
+                             tuple(ignored), mixed_newlines=sum(1 for n in endings if n) > 1)
+    long_line = long_line_error(data)
+    if long_line:
+        errors.insert(0, long_line)
     if errors:
         parsed.errors.extend(errors)
         parsed.raw_lines = _count_data_lines(text, header_index)
@@ -219,9 +252,37 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _xlsx_uncompressed_size(path: Path) -> int:
+def xlsx_refusal(path: Path) -> str | None:
+    """Why a workbook must not be opened (zip or XML bomb), checked on the zip before any XML parser sees it."""
+    bomb = "refused as a possible zip bomb"
     with zipfile.ZipFile(path) as zf:
-        return sum(info.file_size for info in zf.infolist())
+        infos = zf.infolist()
+        if len(infos) > contract.MAX_XLSX_ENTRIES:
+            return f"XLSX has {len(infos):,} entries, over the {contract.MAX_XLSX_ENTRIES:,}-entry limit: {bomb}"
+        declared = sum(info.file_size for info in infos)
+        if declared > contract.MAX_XLSX_UNCOMPRESSED_BYTES:
+            return (f"XLSX expands to {declared:,} bytes, over the {contract.MAX_XLSX_UNCOMPRESSED_BYTES:,}-byte "
+                    f"limit: {bomb}")
+        total = 0
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > contract.XLSX_RATIO_MIN_BYTES and ratio > contract.MAX_XLSX_COMPRESSION_RATIO:
+                return (f"XLSX part {info.filename!r} has a compression ratio of {ratio:,.0f}:1, over the "
+                        f"{contract.MAX_XLSX_COMPRESSION_RATIO}:1 limit: {bomb}")
+            # Decompress for real: sizes in the zip headers can lie (a lie fails the CRC check: BadZipFile), and
+            # no XML part of a workbook has a DTD, the vehicle of entity-expansion (billion laughs) bombs.
+            is_xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+            with zf.open(info) as part:
+                tail = b""
+                while chunk := part.read(1 << 20):
+                    total += len(chunk)
+                    if total > contract.MAX_XLSX_UNCOMPRESSED_BYTES:
+                        return (f"XLSX expands to more than {contract.MAX_XLSX_UNCOMPRESSED_BYTES:,} bytes: {bomb}")
+                    if is_xml and (b"<!DOCTYPE" in tail + chunk or b"<!ENTITY" in tail + chunk):
+                        return (f"XLSX part {info.filename!r} declares a DTD (<!DOCTYPE>/<!ENTITY>), which no "
+                                "workbook has: refused as a possible XML bomb")
+                    tail = chunk[-16:]
+    return None
 
 
 def read_xlsx(parsed: ParsedFile) -> list[tuple[int, list[str | None]]] | None:
@@ -229,8 +290,9 @@ def read_xlsx(parsed: ParsedFile) -> list[tuple[int, list[str | None]]] | None:
     from python_calamine import CalamineWorkbook
 
     try:
-        if _xlsx_uncompressed_size(parsed.path) > MAX_XLSX_UNCOMPRESSED:
-            parsed.errors.append("XLSX expands to more than 100 MB: refused as a possible zip bomb")
+        refusal = xlsx_refusal(parsed.path)
+        if refusal:
+            parsed.errors.append(refusal)
             return None
         workbook = CalamineWorkbook.from_path(str(parsed.path))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -419,6 +481,7 @@ def read_batch(con: duckdb.DuckDBPyConnection, files: list[ParsedFile], contents
     con.execute(f"create or replace temp table _incoming_all ({columns})")
     groups: dict[tuple, list[ParsedFile]] = defaultdict(list)
     python_tables: list[pa.Table] = []
+    exact: list[ParsedFile] = []  # CSV files read by the exact Python path
     for parsed in files:
         data = contents[parsed.file_id]
         if len(data) > MAX_FILE_BYTES:
@@ -445,11 +508,25 @@ def read_batch(con: duckdb.DuckDBPyConnection, files: list[ParsedFile], contents
             parsed.rows_received = len(parsed.raw_lines)
             continue
         shape = parsed.shape
+        if shape.mixed_newlines or data.startswith(codecs.BOM_UTF16_BE):
+            exact.append(parsed)  # DuckDB reads no row of some mixed-newline files, and no big-endian UTF-16
+            continue
         groups[(shape.encoding, shape.delimiter, shape.header_index, len(shape.raw_headers))].append(parsed)
     for group in groups.values():
-        for parsed in read_csv_group(con, group):
+        try:
+            exact.extend(read_csv_group(con, group))
+        except duckdb.Error:
+            exact.extend(group)  # a layout DuckDB's reader refuses (one statement: nothing was inserted)
+    for parsed in exact:
+        try:
             rows = _csv_python_rows(parsed, contents[parsed.file_id])
-            python_tables.append(pa.table(_rows_to_columns(parsed, rows, True), schema=ROW_SCHEMA))
+        except csv.Error as exc:
+            parsed.errors.append(f"not readable as CSV ({exc})")
+            parsed.raw_lines = _count_data_lines(contents[parsed.file_id].decode(parsed.encoding or "utf-8"),
+                                                 parsed.shape.header_index)
+            parsed.rows_received = len(parsed.raw_lines)
+            continue
+        python_tables.append(pa.table(_rows_to_columns(parsed, rows, True), schema=ROW_SCHEMA))
     if python_tables:
         con.register("_python_rows", pa.concat_tables(python_tables))
         try:
