@@ -408,7 +408,7 @@ def read_csv_group(con: duckdb.DuckDBPyConnection, files: list[ParsedFile]) -> l
         con.execute(
             f"""insert into _incoming_all by name
             select g.file_id, null as sheet,
-                   {shape.header_index + 1} + (r.ordinality - min(r.ordinality) over (partition by r.filename) + 1)
+                   ? + (r.ordinality - min(r.ordinality) over (partition by r.filename) + 1)
                        as row_number,
                    {selects}, {pick("province_code")} as meta_province_code, {pick("period")} as meta_period,
                    null as row_problem
@@ -417,7 +417,7 @@ def read_csv_group(con: duckdb.DuckDBPyConnection, files: list[ParsedFile]) -> l
                           store_rejects = true, null_padding = false, auto_detect = false, columns = ?)
                  with ordinality as r
             inner join _group_files as g on g.path = r.filename""",
-            [[str(f.path) for f in files], shape.header_index, shape.delimiter, encoding,
+            [shape.header_index + 1, [str(f.path) for f in files], shape.header_index, shape.delimiter, encoding,
              {f"c{i}": "VARCHAR" for i in range(width)}],
         )
         rejected = {r[0] for r in con.execute(
