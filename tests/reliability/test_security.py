@@ -193,8 +193,9 @@ def test_no_secret_in_tracked_files() -> None:
 
 
 def test_the_secret_scan_would_catch_real_looking_secrets() -> None:
-    samples = ["-----BEGIN RSA PRIVATE KEY-----", "postgresql://warehouse:s3cr3tPass@db.internal/dagster",
-               "AKIAIOSFODNN7EXAMPLF", "ghp_" + "a1B2" * 9, "password = 'hunter2hunter2'"]
+    # assembled from pieces so that this file itself does not hold anything the scan flags
+    samples = ["-----BEGIN RSA " + "PRIVATE KEY-----", "postgresql://warehouse:" + "s3cr3tPass@db.internal/dagster",
+               "AKIA" + "IOSFODNN7EXAMPLF", "ghp_" + "a1B2" * 9, "password = " + "'hunter2hunter2'"]
     for sample in samples:
         assert any(p.search(sample) for p in SECRET_PATTERNS.values()), sample
 
