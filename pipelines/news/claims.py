@@ -185,10 +185,22 @@ def _unmasked_numbers(numbers: list[NumberMention], dates: list[DateMention], fo
             j += 1
         if j < len(spans) and spans[j][0] < n.end:
             continue
-        if cues.DOC_BEFORE.search(folded, max(0, n.start - 30), n.start) or cues.DOC_AFTER.match(folded, n.end):
+        if folded[max(0, n.start - 30):n.start].rstrip().endswith(cues.DOC_ENDINGS) and \
+                cues.DOC_BEFORE.search(folded, max(0, n.start - 30), n.start):
+            continue
+        if _next_char(folded, n.end) in "/-" and cues.DOC_AFTER.match(folded, n.end):
             continue
         kept.append(n)
     return kept
+
+
+def _next_char(folded: str, pos: int) -> str:
+    """The first non-space character at or after pos ('' at the end): most patterns after a number need a
+    particular one, so testing it first skips the regex."""
+    end = len(folded)
+    while pos < end and folded[pos].isspace():
+        pos += 1
+    return folded[pos] if pos < end else ""
 
 
 def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: int) -> _Item | None:
@@ -222,7 +234,9 @@ def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: in
     if kind != "percent" and n.value != int(n.value):
         return None  # counts of people and units are whole numbers
     start, qualifier = n.start, None
-    q = cues.QUALIFIER.search(folded, max(s_start, n.start - 12), n.start)
+    window = folded[max(s_start, n.start - 12):n.start]
+    q = (cues.QUALIFIER.search(folded, max(s_start, n.start - 12), n.start)
+         if window[-1:].isspace() and window.rstrip().endswith(cues.QUALIFIER_WORDS) else None)
     if q:
         start, qualifier = q.start(1), q.group(1)
     item = _Item(n.start, n.end, n.value, denominator, kind, head, detail, end, start, qualifier)
@@ -260,17 +274,32 @@ class _SentenceContext:
         self.province_code = province_code
         # Cue positions found once per sentence and looked up per figure; substring tests skip most regexes.
         sentence = folded[start:end]
-        self.plans = ([(m.start(), m.end()) for m in cues.PLAN.finditer(folded, start, end)]
-                      if any(word in sentence for word in cues.PLAN_WORDS) else [])
+        self.plan_words = any(word in sentence for word in cues.PLAN_WORDS)
+        self.plans = [(m.start(), m.end()) for m in cues.PLAN.finditer(folded, start, end)] if self.plan_words else []
         self.present = ([m.start() for m in cues.PRESENT_AFTER_PLAN.finditer(folded, start, end)]
                         if self.plans else [])
         self.rates = ([m.start() for m in cues.RATE_LEFT.finditer(folded, start, end)]
                       if any(word in sentence for word in cues.RATE_WORDS) else [])
         self.rieng = [m.start() for m in cues.RIENG.finditer(folded, start, end)] if "riêng" in sentence else []
-        # Names after 'huyện', 'xã'...: the start of 'Hải Hậu' in 'huyện Hải Hậu' (capitalised in the original).
-        self.subscopes = [m.end() for m in cues.SUBSCOPE.finditer(folded, start, end)
-                          if text[m.end()].isupper() and not (m.start() and folded[m.start() - 1].isalnum())]
-        self.district_hits = self._district_hits(districts) if districts else []
+        self._districts = districts
+        self._subscopes: list[int] | None = None
+        self._district_hit_list: list[int] | None = None
+
+    # Only figures that got a metric are checked for a sub-area, so these are found on first use.
+    @property
+    def subscopes(self) -> list[int]:
+        """Names after 'huyện', 'xã'...: the start of 'Hải Hậu' in 'huyện Hải Hậu' (capitalised in the original)."""
+        if self._subscopes is None:
+            text, folded = self.text, self.folded
+            self._subscopes = [m.end() for m in cues.SUBSCOPE.finditer(folded, self.start, self.end)
+                               if text[m.end()].isupper() and not (m.start() and folded[m.start() - 1].isalnum())]
+        return self._subscopes
+
+    @property
+    def district_hits(self) -> list[int]:
+        if self._district_hit_list is None:
+            self._district_hit_list = self._district_hits(self._districts) if self._districts else []
+        return self._district_hit_list
 
     def _district_hits(self, districts: tuple[str, ...]) -> list[int]:
         """Offsets of district names mentioned elsewhere with 'huyện X' ('Hưng Nguyên đã điều động...')."""
@@ -378,24 +407,29 @@ def _skip_context(ctx: _SentenceContext, i: int, left: str, right: str, clause_l
     folded = ctx.folded
     lo = item.start - len(clause_left)
     after = folded[item.end:item.end + 50]
-    if any(lo <= p < item.start for p in ctx.rates):
+    if ctx.rates and any(lo <= p < item.start for p in ctx.rates):
         return True
     if ("/" in after or "mỗi" in after or "một" in after) and cues.RATE_RIGHT.match(after):
         return True
     if "/" in folded[max(ctx.start, item.num_start - 3):item.num_start]:
         return True  # the '1 xã' of '5 cán bộ/ 1 xã' is the rate's divisor
-    if cues.RANGE_LEFT.search(left, max(0, len(left) - 12)) or cues.RANGE_RIGHT.match(folded, item.num_end):
+    if left.rstrip().endswith(cues.RANGE_WORDS) and cues.RANGE_LEFT.search(left, max(0, len(left) - 12)):
+        return True
+    if _next_char(folded, item.num_end) in cues.RANGE_FIRST_CHARS and cues.RANGE_RIGHT.match(folded, item.num_end):
         return True
     if _is_plan(ctx, item.start):
         return True
     cut = cues.COMMA.search(right, 0, 60)
     first = right[:cut.start() if cut else 60]
-    if any(word in first for word in cues.PLAN_WORDS) and cues.PLAN.search(first):
+    if ctx.plan_words and any(word in first for word in cues.PLAN_WORDS) and cues.PLAN.search(first):
         return True
     near = left[-30:]
-    if cues.CHANGE_LEFT.search(near) and not cues.REINFORCE_END.search(near):
+    if near.rstrip().endswith(cues.CHANGE_WORDS) and cues.CHANGE_LEFT.search(near) and \
+            not cues.REINFORCE_END.search(near):
         return True
-    if any(lo <= p < item.start for p in ctx.rieng) or cues.CLAUSE_OPENS_ON_UNIT.match(clause_left):
+    if ctx.rieng and any(lo <= p < item.start for p in ctx.rieng):
+        return True
+    if clause_left.lstrip().startswith(cues.UNIT_OPENINGS) and cues.CLAUSE_OPENS_ON_UNIT.match(clause_left):
         return True
     left_start = max(item.start - len(left), item.start - 80)
     window = folded[left_start:item.start]

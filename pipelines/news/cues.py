@@ -40,15 +40,18 @@ ROLE_LINK = re.compile(
     r"|nhận (?:các\s+)?chức danh"
     r"|làm))?\s+(?P<role>" + ROLE + r")(?P<more>\s*(?:,|và)\s*(?:phó|trưởng|công an viên))?"
 )
-QUALIFIER = re.compile(
-    r"(?:^|(?<=[\s(]))(gần như|gần|hơn|trên|khoảng|tổng cộng|xấp xỉ|chừng|ước tính|ít nhất|dưới|chưa đến|chưa tới)\s+$"
-)
+QUALIFIER_WORDS = ("gần như", "gần", "hơn", "trên", "khoảng", "tổng cộng", "xấp xỉ", "chừng", "ước tính", "ít nhất",
+                   "dưới", "chưa đến", "chưa tới")
+QUALIFIER = re.compile(r"(?:^|(?<=[\s(]))(" + "|".join(QUALIFIER_WORDS) + r")\s+$")
 
 # Numbers that are never claims: document numbers ('Nghị định 42/2021/NĐ-CP', 'Kế hoạch số 12/KH-CAT', 'Đề án
 # 06'). Phone numbers ('0239.3855.222') and dates never parse as numbers or are masked as dates.
 DOC_BEFORE = re.compile(
     r"(?:nghị định|quyết định|thông tư|kế hoạch|chỉ thị|nghị quyết|công văn|đề án|luật|hướng dẫn|thông báo"
     r"|chương trình|văn bản|tờ trình|báo cáo|hiệu lệnh|mã số|mã)\s+(?:số\s*)?$")
+# What DOC_BEFORE's match ends with (a cheap test before the regex).
+DOC_ENDINGS = ("nghị định", "quyết định", "thông tư", "kế hoạch", "chỉ thị", "nghị quyết", "công văn", "đề án", "luật",
+               "hướng dẫn", "thông báo", "chương trình", "văn bản", "tờ trình", "báo cáo", "hiệu lệnh", "mã", "số")
 DOC_AFTER = re.compile(r"\s*(?:/\s*(?:\d{2,4}\s*/\s*)?[a-zđ]|-[a-zđ]{2,}/)")
 RATE_LEFT = re.compile(r"(?:\bmỗi|bình quân|trung bình|tối thiểu|tối đa|định mức|theo quy định)\s")
 RATE_RIGHT = re.compile(r"[^,;.\d/]{0,30}(?:/\s*(?:\d[\d.]*\s+|một\s+)?"
@@ -56,6 +59,8 @@ RATE_RIGHT = re.compile(r"[^,;.\d/]{0,30}(?:/\s*(?:\d[\d.]*\s+|một\s+)?"
                         r"|mỗi|một xã|trên một)")
 RANGE_LEFT = re.compile(r"\d\s*(?:[-–]|đến|tới)\s*$")
 RANGE_RIGHT = re.compile(r"\s*(?:[-–]|đến|tới)\s*\d")
+RANGE_WORDS = ("-", "–", "đến", "tới")  # what RANGE_LEFT's match ends with
+RANGE_FIRST_CHARS = "-–đt"  # what RANGE_RIGHT's match starts with (after spaces)
 PLAN = re.compile(
     r"phấn đấu|dự kiến|dự tính|\bsẽ\b|mục tiêu|chỉ tiêu|theo kế hoạch|theo lộ trình|đề xuất|đề nghị|kiến nghị"
     r"|\bcần\b(?!\s+thơ)|\bnếu\b|giai đoạn (?:1|2|3|i|ii|iii|một|hai|ba)\b"
@@ -66,6 +71,7 @@ RATE_WORDS = ("mỗi", "bình quân", "trung bình", "tối thiểu", "tối đa
 PRESENT_AFTER_PLAN = re.compile(r"đến nay|hiện nay|hiện có|hiện đã|\bđã có|như vậy")
 DATE_PLAN = re.compile(r"so với|lộ trình|kế hoạch|mục tiêu|phấn đấu|dự kiến|dự tính|\bsẽ\b|hạn chót|trước ngày")
 CHANGE_LEFT = re.compile(r"(?:tăng|giảm|sáp nhập|nhập|thành lập mới|giải thể)\s*(?:thêm\s*)?$")
+CHANGE_WORDS = ("tăng", "giảm", "nhập", "thành lập mới", "giải thể", "thêm")  # what CHANGE_LEFT's match ends with
 BEFORE_MERGER = re.compile(r"trước (?:khi )?(?:hợp nhất|sáp nhập|sắp xếp)|trước đây|\bcũ\b\s*(?:có|gồm)")
 # A named district or commune ('huyện Hải Hậu', 'huyện miền núi Kỳ Sơn', 'xã Ia Dom'): run on the folded text; the
 # name must be capitalised in the original text (checked in code).
@@ -77,6 +83,7 @@ WHOLE_PROVINCE = re.compile(r"toàn tỉnh|toàn thành phố|cả tỉnh|trên 
 # ('đối với các xã còn lại bố trí 3 đồng chí').
 RIENG = re.compile(r"(?<!\w)riêng\s+(?!(?:đợt|năm|trong|tháng|quý|lần)\b)")
 CLAUSE_OPENS_ON_UNIT = re.compile(r"\s*(?:trong đó,?\s*)?(?:xã|phường|thị trấn|đặc khu)\s+(?!và\b|,)")
+UNIT_OPENINGS = ("trong đó", "xã", "phường", "thị trấn", "đặc khu")  # what CLAUSE_OPENS_ON_UNIT starts with
 PER_UNIT_ALLOCATION = re.compile(
     r"(?<!công an )(?:các|những)\s+(?:xã|phường|thị trấn)[^,;\d]{0,40}(?:được\s+)?bố trí\s*$")
 # 'của huyện' with no name after it: the district the article is about ('13/13 xã, thị trấn của huyện').

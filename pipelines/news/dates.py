@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipelines.news.normalize import NOT_WORD_AFTER, fold_variants
+from pipelines.news.normalize import NOT_WORD_AFTER, finditer_at, fold_variants, literal_positions
 
 ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -41,8 +41,8 @@ class DateMention:
 
 
 _YEAR = r"((?:19|20)\d\d)"
-_D = r"(\d{1,2})"
-_M = r"(\d{1,2})"
+_D = r"(\d\d?)"  # not \d{1,2}: a pattern opening on a character class lets the regex engine skip ahead
+_M = r"(\d\d?)"
 _DAY_CUE = r"(?:ngày|sáng|chiều|tối|trưa|đêm|hôm|từ|đến|tới|hết|trước|sau)"
 _NA = NOT_WORD_AFTER
 # Date patterns in priority order (longer, more specific first); all run on fold_variants(text). Each starts with
@@ -60,13 +60,64 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("now", re.compile(r"(?:(?:tính\s+(?:đến|tới)|đến|tới)\s+(?:nay|thời\s+điểm\s+(?:này|hiện\s+tại|hiện\s+nay)"
                        r"|hiện\s+tại)|hiện\s+(?:nay|tại))" + _NA)),
 )
+# Patterns opening on an alternation or a digit would be tried at nearly every offset of the text; they are tried
+# only where they can start (`_starts`), which gives the same matches much faster.
+_DAY_CUES = ("ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm", "từ", "đến", "tới", "hết", "trước", "sau")
+_MONTHS_WORDS = ("6", "9", "sáu", "chín")
+
+
+def _starts(kind: str, folded: str) -> list[int] | None:
+    """Every offset where a `kind` pattern can match (a superset), or None to scan the whole text."""
+    if kind == "dmy":  # 'D/M/YYYY': the second separator is followed by 19.. or 20..
+        seps = literal_positions(folded, ("/19", "/20", ".19", ".20", "-19", "-20"))
+        return sorted({q - k for q in seps for k in (5, 4, 3) if q - k >= 0})
+    if kind == "dm_slash":  # a day cue, optionally 'ngày', whitespace, then 'D/M': found back from the separator
+        found = set()
+        for q in literal_positions(folded, ("/", ".", "-")):
+            end = _whitespace_before(folded, q)
+            day = end
+            while day > 0 and end - day <= 2 and folded[day - 1].isdecimal():
+                day -= 1
+            if not 1 <= end - day <= 2:
+                continue
+            gap = _whitespace_before(folded, day)
+            if gap == day:
+                continue
+            found.update(_words_ending_at(folded, gap, _DAY_CUES))
+            if folded.startswith("ngày", gap - 4):
+                gap2 = _whitespace_before(folded, gap - 4)
+                if gap2 < gap - 4:
+                    found.update(_words_ending_at(folded, gap2, _DAY_CUES))
+        return sorted(found)
+    if kind == "months_of_year":  # '6 tháng đầu năm', 'chín tháng'
+        found = set()
+        for t in literal_positions(folded, ("tháng",)):
+            gap = _whitespace_before(folded, t)
+            if gap < t:
+                found.update(_words_ending_at(folded, gap, _MONTHS_WORDS))
+        return sorted(found)
+    if kind == "now":
+        return literal_positions(folded, ("tính", "đến", "tới", "hiện"))
+    return None
+
+
+def _whitespace_before(text: str, pos: int) -> int:
+    """Start of the run of whitespace that ends at pos (pos itself when there is none)."""
+    while pos > 0 and text[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _words_ending_at(text: str, end: int, words: tuple[str, ...]) -> list[int]:
+    return [end - len(w) for w in words if end >= len(w) and text.startswith(w, end - len(w))]
+
+
 _YEAR_MODIFIER = re.compile(r"(cuối|hết|đầu|giữa)\s+$")
 _WORD_CHAR = re.compile(r"\w")
 _UNIT_AFTER = re.compile(r"\s*(?:xã|phường|thị\s+trấn|đơn\s+vị|cán\s+bộ|đồng\s+chí|trụ\s+sở|huyện|công\s+an)" + _NA)
 _DOC_BEFORE = re.compile(
     r"(?:số\s*\d+[\w/.-]*|\d+/\d{4}/[\w-]+|\d+/[a-zđ]+-[\w-]+|ban\s+hành|ký|kí)\s*,?\s*$"
 )
-_LEADING_CUE = re.compile(r"\s*(?:ngày|sáng|chiều|tối|trưa|đêm|hôm)?\s*$")
 _FROM_BEFORE = re.compile(r"(?:^|\s)(?:từ|kể\s+từ|bắt\s+đầu\s+từ)\s*$")
 _UNTIL_BEFORE = re.compile(r"(?:^|\s)(?:đến|tới|tính\s+đến|tính\s+tới|đến\s+hết|đến\s+cuối|cho\s+đến)\s*$")
 
@@ -77,7 +128,9 @@ def find_dates(text: str, published: date | None, folded: str | None = None) -> 
     taken: list[tuple[int, int]] = []
     found: list[DateMention] = []
     for kind, pattern in _PATTERNS:
-        for m in pattern.finditer(folded):
+        starts = _starts(kind, folded)
+        matches = pattern.finditer(folded) if starts is None else finditer_at(pattern, folded, starts)
+        for m in matches:
             before = folded[m.start() - 1] if m.start() else " "
             if _WORD_CHAR.match(before) if kind != "dmy" else before in "0123456789/.,-":
                 continue  # inside a longer word or number
@@ -143,15 +196,30 @@ def _int(group: str | None) -> int | None:
 
 
 def _role(folded: str, start: int) -> str:
-    before = _LEADING_CUE.sub("", folded[max(0, start - 40):start])
-    if _DOC_BEFORE.search(before):
+    before = _strip_leading_cue(folded[max(0, start - 40):start])
+    # Substring tests first: each pattern needs one of these words.
+    if ("số" in before or "/" in before or "ban" in before or "ký" in before or "kí" in before) \
+            and _DOC_BEFORE.search(before):
         return "document"
     head = folded[start:start + 6]
-    if head.startswith(("từ", "kể")) or _FROM_BEFORE.search(before):
+    if head.startswith(("từ", "kể")) or ("từ" in before and _FROM_BEFORE.search(before)):
         return "from"
-    if head.startswith(("đến", "tới", "hết")) or _UNTIL_BEFORE.search(before):
+    if head.startswith(("đến", "tới", "hết")) or \
+            (("đến" in before or "tới" in before) and _UNTIL_BEFORE.search(before)):
         return "until"
     return "point"
+
+
+_DAY_WORDS = ("ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm")
+
+
+def _strip_leading_cue(before: str) -> str:
+    """`_LEADING_CUE.sub("", before)` without a regex: trailing whitespace, one day word, whitespace."""
+    stripped = before.rstrip()
+    for word in _DAY_WORDS:
+        if stripped.endswith(word):
+            return stripped[:-len(word)].rstrip()
+    return stripped
 
 
 def _day(start: int, end: int, day: int, month: int, year: int | None, folded: str) -> DateMention | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 _WORD_CHARS = "a-zA-Z0-9àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ" \
@@ -52,8 +53,10 @@ def _old_tone_fixes() -> list[tuple[re.Pattern[str], dict[str, str]]]:
 
 
 _TONE_FIXES = _old_tone_fixes()
-# 'tỷ'/'tỉ', 'sỹ'/'sĩ', 'kỹ'/'kĩ', 'lý'/'lí', 'mỹ'/'mĩ': a single consonant + y as the whole syllable.
-_Y_AS_I = re.compile(f"[bcdđhklmnstv][yỳýỷỹỵ]{NOT_WORD_AFTER}")
+# 'tỷ'/'tỉ', 'sỹ'/'sĩ', 'kỹ'/'kĩ', 'lý'/'lí', 'mỹ'/'mĩ': a single consonant + y as the whole syllable. The pattern
+# starts at the (rare) y so the regex engine skips ahead on it; the consonant before is checked in code.
+_Y_AS_I = re.compile(f"[yỳýỷỹỵ]{NOT_WORD_AFTER}")
+_Y_CONSONANTS = frozenset("bcdđhklmnstv")
 _Y_TO_I = dict(zip(_TONES["y"], _TONES["i"]))
 _LETTER = re.compile(WORD_CLASS)
 
@@ -62,10 +65,12 @@ def _is_letter(ch: str) -> bool:
     return bool(_LETTER.match(ch))
 
 
+@lru_cache(maxsize=256)
 def fold_variants(text: str) -> str:
     """Lowercase and fold spelling variants (tone placement, y/i) so both spellings match one pattern.
 
-    The input must be NFC; the output has the same length as the input.
+    The input must be NFC; the output has the same length as the input. Cached: an article's text is folded
+    once although province detection, date, number and claim finding all need the folded copy.
     """
     out = _lower_same_length(text)
     for pattern, mapping in _TONE_FIXES:
@@ -81,9 +86,9 @@ def _fix_tone(m: re.Match[str], mapping: dict[str, str], source: str) -> str:
 
 
 def _fix_y(m: re.Match[str], source: str) -> str:
-    pos = m.start()  # the consonant; the syllable must start with it
-    if pos == 0 or not _is_letter(source[pos - 1]):
-        return m.group(0)[0] + _Y_TO_I[m.group(0)[1]]
+    pos = m.start() - 1  # the consonant before the y; the syllable must start with it
+    if pos >= 0 and source[pos] in _Y_CONSONANTS and (pos == 0 or not _is_letter(source[pos - 1])):
+        return _Y_TO_I[m.group(0)]
     return m.group(0)
 
 
@@ -110,6 +115,38 @@ def fold_ascii(text: str) -> str:
     return strip_accents(fold_variants(text))
 
 
+# --- fast scanning ------------------------------------------------------------------------------------------
+# Python's regex engine skips ahead quickly only when a pattern starts with a literal or a character class; a
+# pattern opening on an alternation of groups is tried at every position of a 4 KB article. These helpers give
+# the same matches as `pattern.finditer(text)` by trying the pattern only where a match can start.
+
+
+def finditer_at(pattern: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """The matches of `pattern.finditer(text)`, provided every match starts at one of `starts` (ascending).
+
+    Like finditer, a match hides later candidates inside it. The pattern must not match the empty string.
+    """
+    end = 0
+    for pos in starts:
+        if pos < end:
+            continue
+        m = pattern.match(text, pos)
+        if m is not None:
+            end = m.end()
+            yield m
+
+
+def literal_positions(text: str, literals: Iterable[str]) -> list[int]:
+    """Sorted offsets where any of `literals` occurs in text (str.find is much faster than a regex scan)."""
+    found = set()
+    for literal in literals:
+        pos = text.find(literal)
+        while pos != -1:
+            found.add(pos)
+            pos = text.find(literal, pos + 1)
+    return sorted(found)
+
+
 def collapse_whitespace(text: str) -> str:
     """Collapse runs of whitespace to one space and trim."""
     return " ".join(text.split())
@@ -122,6 +159,7 @@ _ABBREVIATIONS = frozenset({
     "tr", "st", "mr", "ms", "no", "đ.c", "ttg", "ttxvn", "nxb", "đ/ c",
 })
 _BOUNDARY = re.compile(r"([.!?…]+)([\"”’')\]]*)(\s+)|\n\s*")
+_BOUNDARY_START = re.compile(r"[.!?…\n]")  # where a _BOUNDARY match can start
 _TOKEN_BEFORE = re.compile(r"(\S+)$")
 
 
@@ -157,7 +195,7 @@ def _split_sentences(text: str) -> tuple[tuple[int, int], ...]:
     """
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in _BOUNDARY.finditer(text):
+    for m in finditer_at(_BOUNDARY, text, (c.start() for c in _BOUNDARY_START.finditer(text))):
         if m.group(1) is not None:
             end = m.start(3)
             hard = "\n" in m.group(3)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipelines.news.normalize import NOT_WORD_AFTER, NOT_WORD_BEFORE, fold_variants
+from pipelines.news.normalize import NOT_WORD_AFTER, NOT_WORD_BEFORE, finditer_at, fold_variants, literal_positions
 
 DIGITS = {
     "không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5, "nhăm": 5,
@@ -199,12 +199,13 @@ class NumberMention:
     in_words: bool
 
 
-_DIGIT_TOKEN = re.compile(r"\d+(?:[.,]\d+)*")  # preceded by '/', '.' or ',' is checked in code
+# '\d\d*' rather than '\d+': a pattern opening on a character class lets the regex engine skip ahead fast.
+_DIGIT_TOKEN = re.compile(r"\d\d*(?:[.,]\d+)*")  # preceded by '/', '.' or ',' is checked in code
 _MULTIPLIER_AFTER = re.compile(r"\s+(nghìn|ngàn|triệu)" + NOT_WORD_AFTER)
 _NUMBER_WORDS = sorted(set(DIGITS) | {"mười", "mươi", "trăm", "linh", "lẻ"} | set(MULTIPLIERS), key=len,
                        reverse=True)
 _START_WORDS = ("một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "bẩy", "tám", "chín", "mười")
-# Starts with a literal alternation (fast to scan); the word boundary before it is checked in code.
+# Tried only where a start word occurs (`finditer_at`); the word boundary before it is checked in code.
 _WORD_RUN = re.compile(
     "(?:" + "|".join(_START_WORDS) + ")" + NOT_WORD_AFTER
     + "(?:\\s+(?:" + "|".join(_NUMBER_WORDS) + ")" + NOT_WORD_AFTER + ")*"
@@ -228,19 +229,21 @@ def find_numbers(text: str, folded: str | None = None) -> list[NumberMention]:
     """
     folded = fold_variants(text) if folded is None else folded
     found: list[NumberMention] = []
+    multipliers = "nghìn" in folded or "ngàn" in folded or "triệu" in folded
     for m in _DIGIT_TOKEN.finditer(folded):
-        if m.start() > 0 and folded[m.start() - 1] in "/.,":
+        start = m.start()
+        if start > 0 and folded[start - 1] in "/.,":
             continue
         value = parse_number(m.group(0))
         if value is None:
             continue
         end = m.end()
-        mult = _MULTIPLIER_AFTER.match(folded, end)
+        mult = _MULTIPLIER_AFTER.match(folded, end) if multipliers else None
         if mult:
             value *= MULTIPLIERS[mult.group(1)]
             end = mult.end()
-        found.append(NumberMention(m.start(), end, value, False))
-    for m in _WORD_RUN.finditer(folded):
+        found.append(NumberMention(start, end, value, False))
+    for m in finditer_at(_WORD_RUN, folded, literal_positions(folded, _START_WORDS)):
         if m.start() > 0 and _LETTER_OR_DIGIT.match(folded[m.start() - 1]):
             continue
         mention = _word_mention(folded, m.start(), m.group(0))
@@ -250,9 +253,12 @@ def find_numbers(text: str, folded: str | None = None) -> list[NumberMention]:
     return found
 
 
+_NON_SPACE = re.compile(r"\S+")
+
+
 def _word_mention(folded: str, start: int, run: str) -> NumberMention | None:
     """The longest prefix of a run of number words that parses and is followed by a count noun."""
-    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", run)]
+    spans = [(m.start(), m.end()) for m in _NON_SPACE.finditer(run)]
     for n in range(len(spans), 0, -1):
         words = run[: spans[n - 1][1]]
         value = _parse_tokens(words.split())

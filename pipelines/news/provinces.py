@@ -48,6 +48,12 @@ _STRONG_BEFORE = re.compile(
     r"(?:\bcông an|\bcong an|\bca)\s+(?:tỉnh|tinh|thành phố|thanh pho|tp\.?|thủ đô|thu do)?\s*$"
 )
 _PROVINCE_BEFORE = re.compile(r"(?:\btỉnh|\bthành phố|\btp\.?|\bthủ đô|địa bàn|toàn tỉnh)\s*$")
+# What the 'before' patterns' matches end with (whitespace stripped): a cheap test before each regex.
+_SUBUNIT_ENDINGS = ("xã", "phường", "huyện", "quận", "thị trấn", "thôn", "ấp", "bản", "phố", "đường", "khóm", "làng", "trường",
+                    "bệnh viện", "khách sạn", "công ty", "nhà máy", "sông", "cầu", "chợ", "x.", "p.")
+_STRONG_ENDINGS = ("công an", "cong an", "ca", "tỉnh", "tinh", "thành phố", "thanh pho", "tp", "tp.", "thủ đô",
+                   "thu do")
+_PROVINCE_ENDINGS = ("tỉnh", "thành phố", "tp", "tp.", "thủ đô", "địa bàn")
 _OLD_AFTER = re.compile(r"^\s*(?:\(\s*)?cũ\b")
 _NEW_AFTER = re.compile(r"^\s*\(\s*mới\s*\)")
 _PASSING = re.compile(
@@ -161,9 +167,10 @@ def _mentions(text: str) -> tuple[ProvinceMention, ...]:
             continue
         before = folded[max(0, start - 40):start]
         after = folded[end:end + 20]
-        weight = _mention_weight(strip_accents(key), before, after)
+        strong = before.rstrip().endswith(_STRONG_ENDINGS) and bool(_STRONG_BEFORE.search(before))
+        weight = _mention_weight(strip_accents(key), before, after, strong)
         if weight is not None:
-            found.append(ProvinceMention(start, end, code, weight, bool(_STRONG_BEFORE.search(before))))
+            found.append(ProvinceMention(start, end, code, weight, strong))
     return tuple(found)
 
 
@@ -192,8 +199,11 @@ def _match_at(folded: str, start: int, first_end: int, candidates: tuple[tuple[s
     return None
 
 
+_NAME_SEPARATORS = re.compile(r"[\s.\-–—]+")
+
+
 def _capitalised(span: str) -> bool:
-    words = [w for w in re.split(r"[\s.\-–—]+", span) if w]
+    words = [w for w in _NAME_SEPARATORS.split(span) if w]
     return all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
@@ -202,24 +212,30 @@ _BLOCK_AFTER_RE = {k: re.compile(r"\s+(?:" + "|".join(v) + r")\b") for k, v in _
 _BLOCK_BEFORE_RE = {k: re.compile(r"\b(?:" + "|".join(v) + r")\s+$") for k, v in _BLOCK_BEFORE.items()}
 
 
-def _mention_weight(key: str, before: str, after: str) -> float | None:
-    """Evidence weight of one mention from its immediate context; None when it is not the province."""
+def _mention_weight(key: str, before: str, after: str, strong: bool | None = None) -> float | None:
+    """Evidence weight of one mention from its immediate context; None when it is not the province.
+
+    `strong` is `_STRONG_BEFORE.search(before)` when the caller has it already.
+    """
     if key in NEEDS_CITY_PREFIX and not _CITY_BEFORE.search(before):
         return None
     if key in _BLOCK_AFTER_RE and _BLOCK_AFTER_RE[key].match(strip_accents(after)):
         return None
     if key in _BLOCK_BEFORE_RE and _BLOCK_BEFORE_RE[key].search(strip_accents(before)):
         return None
-    if _SUBUNIT_BEFORE.search(before):
+    tail = before.rstrip()
+    if tail.endswith(_SUBUNIT_ENDINGS) and _SUBUNIT_BEFORE.search(before):
         return None
     weight = 1.0
-    if _WEAK_BEFORE.search(before) or _OLD_AFTER.match(after):
+    if (tail.endswith("thị xã") and _WEAK_BEFORE.search(before)) or ("cũ" in after and _OLD_AFTER.match(after)):
         weight = 0.4
-    if _STRONG_BEFORE.search(before):
+    if strong is None:
+        strong = tail.endswith(_STRONG_ENDINGS) and bool(_STRONG_BEFORE.search(before))
+    if strong:
         weight += 3.0
-    elif _PROVINCE_BEFORE.search(before):
+    elif tail.endswith(_PROVINCE_ENDINGS) and _PROVINCE_BEFORE.search(before):
         weight += 1.0
-    if _NEW_AFTER.match(after):
+    if "mới" in after and _NEW_AFTER.match(after):
         weight += 2.0
     return weight
 
