@@ -20,7 +20,7 @@ How it works, per article:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -28,7 +28,8 @@ from functools import lru_cache
 from pipelines.news import cues
 from pipelines.news.articles import Article
 from pipelines.news.dates import DateMention, find_dates
-from pipelines.news.normalize import fold_variants, split_paragraphs, split_sentences
+from pipelines.news.normalize import (finditer_at, fold_variants, literal_positions, split_paragraphs,
+                                      split_sentences)
 from pipelines.news.numbers import NumberMention, find_numbers, parse_number
 from pipelines.news.provinces import detect_province, find_province_mentions
 
@@ -121,10 +122,13 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
     if not numbers:
         return []
     sentences = split_sentences(text)
-    dates = [d for d in all_dates if _usable_date(d, article.published, folded, sentences)]
+    sentence_starts = [s for s, _ in sentences]
+    dates = [d for d in all_dates if _usable_date(d, article.published, folded, sentences, sentence_starts)]
+    date_starts = [d.start for d in dates]
     mentions = find_province_mentions(text, folded)
     paragraphs = split_paragraphs(text)
     districts = _district_names(text, folded, mentions, province_code)
+    shared = _ArticleCues(folded, mentions)
     claims: list[Claim] = []
     n_index = 0
     p_index = 0
@@ -143,8 +147,8 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
         if not items:
             continue
         para_start = paragraphs[p_index][0] if paragraphs and paragraphs[p_index][0] <= s_start else s_start
-        ctx = _SentenceContext(text, folded, s_start, s_end, para_start, items, mentions, province_code, districts)
-        ctx.previous = [c for c in claims if c.start >= para_start]
+        ctx = _SentenceContext(text, folded, s_start, s_end, para_start, items, shared, province_code, districts)
+        ctx.claims = claims
         for i, item in enumerate(items):
             item.metric = _classify(ctx, i)
         _propagate_lists(ctx)
@@ -156,27 +160,30 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
         for item in items:
             if item.metric is None:
                 continue
-            as_of = _as_of(item.num_start, s_start, s_end, dates, para_start, article.published)
+            as_of = _as_of(item.num_start, s_start, s_end, dates, date_starts, para_start, article.published)
             claims.append(Claim(item.metric, item.value, item.denominator, _claim_unit_type(item), item.qualifier,
                                 text[item.start:item.end], item.start, item.end, as_of))
     return claims
 
 
-def _usable_date(d: DateMention, published: date | None, folded: str, sentences: list[tuple[int, int]]) -> bool:
+def _usable_date(d: DateMention, published: date | None, folded: str, sentences: list[tuple[int, int]],
+                 sentence_starts: list[int]) -> bool:
     """Dates that can serve as as-of: not a document's date, not after publication, not a plan or comparison."""
     if d.role == "document" or d.year is None:
         return False
     if published is not None and (d.year, d.month or 1, d.day or 1) > (published.year, published.month,
                                                                        published.day):
         return False
-    s_start = next((s for s, e in sentences if s <= d.start < e), max(0, d.start - 200))
+    k = bisect_right(sentence_starts, d.start) - 1  # the sentence holding the date, if any
+    s_start = sentences[k][0] if k >= 0 and d.start < sentences[k][1] else max(0, d.start - 200)
     clause = folded[max(s_start, folded.rfind(";", s_start, d.start) + 1, folded.rfind(",", s_start, d.start) + 1,
                         d.start - 60):d.start]
     return not cues.DATE_PLAN.search(clause)
 
 
 def _unmasked_numbers(numbers: list[NumberMention], dates: list[DateMention], folded: str) -> list[NumberMention]:
-    """Numbers that are not part of a date or a document number."""
+    """Numbers that are not part of a date. Document numbers are dropped later, in `_make_item`: most numbers
+    have no head noun and are dropped there anyway, so the document test runs only for candidate figures."""
     spans = sorted((d.start, d.end) for d in dates if d.precision != "now")
     kept = []
     j = 0
@@ -185,13 +192,16 @@ def _unmasked_numbers(numbers: list[NumberMention], dates: list[DateMention], fo
             j += 1
         if j < len(spans) and spans[j][0] < n.end:
             continue
-        if folded[max(0, n.start - 30):n.start].rstrip().endswith(cues.DOC_ENDINGS) and \
-                cues.DOC_BEFORE.search(folded, max(0, n.start - 30), n.start):
-            continue
-        if _next_char(folded, n.end) in "/-" and cues.DOC_AFTER.match(folded, n.end):
-            continue
         kept.append(n)
     return kept
+
+
+def _document_number(n: NumberMention, folded: str) -> bool:
+    """'Nghị định 42/2021/NĐ-CP', 'Kế hoạch số 12/KH-CAT', 'Đề án 06': never a claim."""
+    if folded[max(0, n.start - 30):n.start].rstrip().endswith(cues.DOC_ENDINGS) and \
+            cues.DOC_BEFORE.search(folded, max(0, n.start - 30), n.start):
+        return True
+    return _next_char(folded, n.end) in "/-" and bool(cues.DOC_AFTER.match(folded, n.end))
 
 
 def _next_char(folded: str, pos: int) -> str:
@@ -233,6 +243,8 @@ def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: in
         return None
     if kind != "percent" and n.value != int(n.value):
         return None  # counts of people and units are whole numbers
+    if _document_number(n, folded):
+        return None
     start, qualifier = n.start, None
     window = folded[max(s_start, n.start - 12):n.start]
     q = (cues.QUALIFIER.search(folded, max(s_start, n.start - 12), n.start)
@@ -259,28 +271,61 @@ def _trim_named_unit(text: str, detail: str, start: int, end: int) -> tuple[str,
     return detail[:cut], start + cut
 
 
+class _ArticleCues:
+    """Per-article lookups shared by its sentences: where the words of rare cues occur (found once with str.find,
+    so a sentence without any of them skips the cue's regex) and the offsets of province mentions."""
+
+    def __init__(self, folded: str, mentions: list) -> None:
+        self.mentions = mentions
+        self.mention_starts = [m.start for m in mentions]
+        self.plan_words = _word_spans(folded, cues.PLAN_WORDS)
+        self.rate_words = _word_spans(folded, cues.RATE_WORDS)
+        self.rieng_words = _word_spans(folded, ("riêng",))
+
+
+def _word_spans(folded: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    spans = []
+    for word in words:
+        pos = folded.find(word)
+        while pos != -1:
+            spans.append((pos, pos + len(word)))
+            pos = folded.find(word, pos + 1)
+    spans.sort()
+    return spans
+
+
+def _any_within(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """True when one of the (sorted) word spans lies inside [start, end): the word occurs in folded[start:end]."""
+    i = bisect_left(spans, (start, -1))
+    while i < len(spans) and spans[i][0] < end:
+        if spans[i][1] <= end:
+            return True
+        i += 1
+    return False
+
+
 class _SentenceContext:
     """Text windows around the items of one sentence."""
 
     def __init__(self, text: str, folded: str, start: int, end: int, para_start: int, items: list[_Item],
-                 mentions: list, province_code: str | None, districts: tuple[str, ...] = ()) -> None:
+                 article: _ArticleCues, province_code: str | None, districts: tuple[str, ...] = ()) -> None:
         self.text, self.folded, self.start, self.end = text, folded, start, end
         self.para_start = para_start
-        self.previous: list[Claim] = []
+        self.claims: list[Claim] = []  # the article's claims so far
         self.items = items
-        lo = bisect_left(mentions, start, key=lambda m: m.start)
-        hi = bisect_left(mentions, end, lo, key=lambda m: m.start)
-        self.mentions = mentions[lo:hi]
+        starts = article.mention_starts
+        lo = bisect_left(starts, start)
+        self.mentions = article.mentions[lo:bisect_left(starts, end, lo)]
         self.province_code = province_code
         # Cue positions found once per sentence and looked up per figure; substring tests skip most regexes.
-        sentence = folded[start:end]
-        self.plan_words = any(word in sentence for word in cues.PLAN_WORDS)
+        self.plan_words = _any_within(article.plan_words, start, end)
         self.plans = [(m.start(), m.end()) for m in cues.PLAN.finditer(folded, start, end)] if self.plan_words else []
         self.present = ([m.start() for m in cues.PRESENT_AFTER_PLAN.finditer(folded, start, end)]
                         if self.plans else [])
         self.rates = ([m.start() for m in cues.RATE_LEFT.finditer(folded, start, end)]
-                      if any(word in sentence for word in cues.RATE_WORDS) else [])
-        self.rieng = [m.start() for m in cues.RIENG.finditer(folded, start, end)] if "riêng" in sentence else []
+                      if _any_within(article.rate_words, start, end) else [])
+        self.rieng = ([m.start() for m in cues.RIENG.finditer(folded, start, end)]
+                      if _any_within(article.rieng_words, start, end) else [])
         self._districts = districts
         self._subscopes: list[int] | None = None
         self._district_hit_list: list[int] | None = None
@@ -294,6 +339,11 @@ class _SentenceContext:
             self._subscopes = [m.end() for m in cues.SUBSCOPE.finditer(folded, self.start, self.end)
                                if text[m.end()].isupper() and not (m.start() and folded[m.start() - 1].isalnum())]
         return self._subscopes
+
+    @property
+    def previous(self) -> list[Claim]:
+        """The claims found earlier in this sentence's paragraph."""
+        return [c for c in self.claims if c.start >= self.para_start]
 
     @property
     def district_hits(self) -> list[int]:
@@ -380,8 +430,10 @@ def _first_clause(tail: str) -> str:
 def _classify(ctx: _SentenceContext, i: int) -> str | None:
     """The metric code of item i, or None when the figure is not a catalog claim."""
     item = ctx.items[i]
+    if item.detail == "lượt":
+        return None
     left, right, clause_left = ctx.left(i), ctx.right(i), ctx.clause_left(i)
-    if item.detail == "lượt" or _skip_context(ctx, i, left, right, clause_left):
+    if _skip_context(ctx, i, left, right, clause_left):
         return None
     if item.kind == "percent":
         return _classify_percent(ctx, i, left, right, clause_left)
@@ -402,45 +454,48 @@ def _skip_context(ctx: _SentenceContext, i: int, left: str, right: str, clause_l
     Cheap substring tests guard the regexes: most figures have none of these cues nearby.
     """
     item = ctx.items[i]
-    if item.head in ("person", "role") and item.value < 2:
+    if item.value < 2 and item.head in ("person", "role"):
         return True
     folded = ctx.folded
-    lo = item.start - len(clause_left)
-    after = folded[item.end:item.end + 50]
-    if ctx.rates and any(lo <= p < item.start for p in ctx.rates):
+    start = item.start
+    lo = start - len(clause_left)
+    if ctx.rates and any(lo <= p < start for p in ctx.rates):
         return True
+    after = folded[item.end:item.end + 50]
     if ("/" in after or "mỗi" in after or "một" in after) and cues.RATE_RIGHT.match(after):
         return True
-    if "/" in folded[max(ctx.start, item.num_start - 3):item.num_start]:
+    num_start, num_end = item.num_start, item.num_end
+    if "/" in folded[max(ctx.start, num_start - 3):num_start]:
         return True  # the '1 xã' of '5 cán bộ/ 1 xã' is the rate's divisor
     if left.rstrip().endswith(cues.RANGE_WORDS) and cues.RANGE_LEFT.search(left, max(0, len(left) - 12)):
         return True
-    if _next_char(folded, item.num_end) in cues.RANGE_FIRST_CHARS and cues.RANGE_RIGHT.match(folded, item.num_end):
+    if _next_char(folded, num_end) in cues.RANGE_FIRST_CHARS and cues.RANGE_RIGHT.match(folded, num_end):
         return True
-    if _is_plan(ctx, item.start):
+    if ctx.plans and _is_plan(ctx, start):
         return True
-    cut = cues.COMMA.search(right, 0, 60)
-    first = right[:cut.start() if cut else 60]
-    if ctx.plan_words and any(word in first for word in cues.PLAN_WORDS) and cues.PLAN.search(first):
-        return True
+    if ctx.plan_words:
+        cut = cues.COMMA.search(right, 0, 60)
+        first = right[:cut.start() if cut else 60]
+        if any(word in first for word in cues.PLAN_WORDS) and cues.PLAN.search(first):
+            return True
     near = left[-30:]
     if near.rstrip().endswith(cues.CHANGE_WORDS) and cues.CHANGE_LEFT.search(near) and \
             not cues.REINFORCE_END.search(near):
         return True
-    if ctx.rieng and any(lo <= p < item.start for p in ctx.rieng):
+    if ctx.rieng and any(lo <= p < start for p in ctx.rieng):
         return True
     if clause_left.lstrip().startswith(cues.UNIT_OPENINGS) and cues.CLAUSE_OPENS_ON_UNIT.match(clause_left):
         return True
-    left_start = max(item.start - len(left), item.start - 80)
-    window = folded[left_start:item.start]
-    if "bố trí" in window and cues.PER_UNIT_ALLOCATION.search(folded, left_start, item.start):
+    left_start = max(start - len(left), start - 80)
+    window = folded[left_start:start]
+    if "bố trí" in window and cues.PER_UNIT_ALLOCATION.search(folded, left_start, start):
         return True
     if item.head == "person" and "công an" in window and \
-            cues.SINGLE_UNIT_SUBJECT.search(folded, left_start, item.start):
+            cues.SINGLE_UNIT_SUBJECT.search(folded, left_start, start):
         return True
-    if right.lstrip().startswith("bán chuyên trách"):
+    if "bán chuyên trách" in right and right.lstrip().startswith("bán chuyên trách"):
         return True
-    return ctx.other_province_before(i)
+    return bool(ctx.mentions) and ctx.other_province_before(i)
 
 
 def _is_plan(ctx: _SentenceContext, pos: int) -> bool:
@@ -461,7 +516,10 @@ def _out_of_scope(ctx: _SentenceContext, i: int) -> bool:
             cues.DEPLOY.search(ctx.clause_left(i)):
         return False
     item_end = item.end
-    if cues.DISTRICT_RIGHT.match(ctx.text[item_end:min(ctx.clause_end(item_end), item_end + 100)]):
+    window_end = min(ctx.clause_end(item_end), item_end + 100)
+    folded_window = ctx.folded[item_end:window_end]  # lowercase: the words the case-insensitive pattern needs
+    if ("huyện" in folded_window or "quận" in folded_window or "thị xã" in folded_window) and \
+            cues.DISTRICT_RIGHT.match(ctx.text[item_end:window_end]):
         return True
     lo = ctx.clause_start(item.num_start)
     sub = [p for p in ctx.subscopes if lo <= p < item.start]
@@ -480,7 +538,7 @@ def _district_names(text: str, folded: str, mentions: list, province_code: str |
     """Names of districts the article mentions ('huyện Hưng Nguyên' -> 'Hưng Nguyên'), so that a later bare
     'Hưng Nguyên đã điều động...' is recognised as one district's figure."""
     names = set()
-    for m in _DISTRICT_WORD.finditer(folded):
+    for m in finditer_at(_DISTRICT_WORD, folded, literal_positions(folded, ("huyện", "quận", "thị xã"))):
         if m.start() and text[m.start() - 1].isalnum():
             continue
         words = []
@@ -779,17 +837,16 @@ def _claim_unit_type(item: _Item) -> str | None:
     return None
 
 
-def _as_of(pos: int, s_start: int, s_end: int, dates: list[DateMention], para_start: int,
+def _as_of(pos: int, s_start: int, s_end: int, dates: list[DateMention], starts: list[int], para_start: int,
            published: date | None) -> str | None:
     """The date stated in the sentence (nearest before, else first after), else the nearest earlier date of
-    the paragraph, else the published date."""
-    before = [d for d in dates if s_start <= d.start < pos]
-    if before:
-        return before[-1].iso
-    after = [d for d in dates if pos <= d.start < s_end]
-    if after:
-        return after[0].iso
-    earlier = [d for d in dates if para_start <= d.start < s_start]
-    if earlier:
-        return earlier[-1].iso
+    the paragraph, else the published date. `dates` are sorted by offset; `starts` are their offsets."""
+    i = bisect_left(starts, pos)
+    if i > 0 and starts[i - 1] >= s_start:
+        return dates[i - 1].iso
+    if i < len(starts) and starts[i] < s_end:
+        return dates[i].iso
+    j = bisect_left(starts, s_start)
+    if j > 0 and starts[j - 1] >= para_start:
+        return dates[j - 1].iso
     return published.isoformat() if published else None

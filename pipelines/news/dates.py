@@ -131,10 +131,11 @@ def find_dates(text: str, published: date | None, folded: str | None = None) -> 
         starts = _starts(kind, folded)
         matches = pattern.finditer(folded) if starts is None else finditer_at(pattern, folded, starts)
         for m in matches:
-            before = folded[m.start() - 1] if m.start() else " "
+            m_start, m_end = m.span()
+            before = folded[m_start - 1] if m_start else " "
             if _WORD_CHAR.match(before) if kind != "dmy" else before in "0123456789/.,-":
                 continue  # inside a longer word or number
-            if any(m.start() < e and s < m.end() for s, e in taken):
+            if taken and _overlaps(taken, m_start, m_end):
                 continue
             mention = _resolve(kind, m, folded, published)
             if mention is None:
@@ -143,6 +144,13 @@ def find_dates(text: str, published: date | None, folded: str | None = None) -> 
             found.append(mention)
     found.sort(key=lambda d: d.start)
     return found
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    for s, e in spans:
+        if start < e and s < end:
+            return True
+    return False
 
 
 def parse_date(text: str, published: date | None = None) -> DateMention | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 
 from pipelines.news.normalize import NOT_WORD_AFTER, NOT_WORD_BEFORE, finditer_at, fold_variants, literal_positions
 
@@ -249,11 +250,12 @@ def find_numbers(text: str, folded: str | None = None) -> list[NumberMention]:
         mention = _word_mention(folded, m.start(), m.group(0))
         if mention is not None:
             found.append(mention)
-    found.sort(key=lambda n: n.start)
+    found.sort(key=_START)
     return found
 
 
 _NON_SPACE = re.compile(r"\S+")
+_START = attrgetter("start")
 
 
 def _word_mention(folded: str, start: int, run: str) -> NumberMention | None:

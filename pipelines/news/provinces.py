@@ -49,8 +49,8 @@ _STRONG_BEFORE = re.compile(
 )
 _PROVINCE_BEFORE = re.compile(r"(?:\btỉnh|\bthành phố|\btp\.?|\bthủ đô|địa bàn|toàn tỉnh)\s*$")
 # What the 'before' patterns' matches end with (whitespace stripped): a cheap test before each regex.
-_SUBUNIT_ENDINGS = ("xã", "phường", "huyện", "quận", "thị trấn", "thôn", "ấp", "bản", "phố", "đường", "khóm", "làng", "trường",
-                    "bệnh viện", "khách sạn", "công ty", "nhà máy", "sông", "cầu", "chợ", "x.", "p.")
+_SUBUNIT_ENDINGS = ("xã", "phường", "huyện", "quận", "thị trấn", "thôn", "ấp", "bản", "phố", "đường", "khóm", "làng",
+                    "trường", "bệnh viện", "khách sạn", "công ty", "nhà máy", "sông", "cầu", "chợ", "x.", "p.")
 _STRONG_ENDINGS = ("công an", "cong an", "ca", "tỉnh", "tinh", "thành phố", "thanh pho", "tp", "tp.", "thủ đô",
                    "thu do")
 _PROVINCE_ENDINGS = ("tỉnh", "thành phố", "tp", "tp.", "thủ đô", "địa bàn")
@@ -151,14 +151,13 @@ def _mentions(text: str) -> tuple[ProvinceMention, ...]:
     plain = _mostly_without_diacritics(text)
     found = []
     consumed = 0
+    first_words = table.by_first_word
     for m in _CAPITAL_WORD.finditer(text):
-        start = m.start()
-        if start < consumed or (start and text[start - 1].isalnum()):
+        start, word_end = m.span()
+        candidates = first_words.get(folded[start:word_end])  # most capitalised words start no name: test first
+        if not candidates or start < consumed or (start and text[start - 1].isalnum()):
             continue
-        candidates = table.by_first_word.get(folded[start:m.end()])
-        if not candidates:
-            continue
-        hit = _match_at(folded, start, m.end(), candidates, table, plain)
+        hit = _match_at(folded, start, word_end, candidates, table, plain)
         if hit is None:
             continue
         end, code, key = hit
@@ -168,10 +167,16 @@ def _mentions(text: str) -> tuple[ProvinceMention, ...]:
         before = folded[max(0, start - 40):start]
         after = folded[end:end + 20]
         strong = before.rstrip().endswith(_STRONG_ENDINGS) and bool(_STRONG_BEFORE.search(before))
-        weight = _mention_weight(strip_accents(key), before, after, strong)
+        weight = _mention_weight(_ascii_key(key), before, after, strong)
         if weight is not None:
             found.append(ProvinceMention(start, end, code, weight, strong))
     return tuple(found)
+
+
+@lru_cache(maxsize=512)
+def _ascii_key(key: str) -> str:
+    """strip_accents of an alias key (a small fixed vocabulary)."""
+    return strip_accents(key)
 
 
 def _match_at(folded: str, start: int, first_end: int, candidates: tuple[tuple[str, ...], ...],
