@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 
 from pipelines import paths
+
+# A full disk shows up differently depending on who hit it first: DuckDB and Python say ENOSPC, Dagster's SQLite
+# run storage says "database or disk is full" or only "disk I/O error"; so the free space is looked at too.
+NO_SPACE_SIGNS = ("No space left on device", "database or disk is full")
+LOW_SPACE_BYTES = 16 * 1024 * 1024
 
 
 def _instance():
@@ -26,8 +32,20 @@ def refresh() -> int:
     """Run the whole refresh once; non-zero exit when any step or blocking check failed."""
     from pipelines.definitions import defs
 
+    from pipelines import runs
+
     instance = _instance()
-    result = defs.get_job_def("refresh").execute_in_process(instance=instance, raise_on_error=False)
+    for run_id in runs.fail_dead_runs(instance):
+        print(f"marked run {run_id} failed: its process was gone (killed or crashed) while it was STARTED",
+              file=sys.stderr)
+    try:
+        result = defs.get_job_def("refresh").execute_in_process(instance=instance, raise_on_error=False)
+    except Exception as exc:  # Dagster itself failed (e.g. its run storage could not write): say why, plainly
+        print(f"refresh FAILED: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+              file=sys.stderr)
+        _explain_failure(repr(exc) + repr(exc.__cause__))
+        print("the published warehouse was left as it was", file=sys.stderr)
+        return 1
     failed_checks = [
         e.asset_check_evaluation_data
         for e in result.all_events
@@ -43,10 +61,29 @@ def refresh() -> int:
     print(f"reports:             {paths.reports_dir()}")
     print(f"quality docs:        {paths.quality_docs_dir() / 'index.html'}")
     if not result.success:
+        errors = []
+        for event in result.all_events:
+            if event.event_type_value == "STEP_FAILURE" and event.step_failure_data.error is not None:
+                error = event.step_failure_data.error
+                cause = error.cause or error
+                errors.append(cause.message)
+                print(f"step {event.step_key} failed: {cause.message.strip().splitlines()[0]}", file=sys.stderr)
+        _explain_failure("\n".join(errors))
         print("refresh FAILED: the published warehouse was left as it was", file=sys.stderr)
         return 1
     print("refresh succeeded")
     return 0
+
+
+def _explain_failure(error_text: str) -> None:
+    """Name a full disk when that is what the failure looks like (the raw errors differ by who hit it first)."""
+    try:
+        usage = shutil.disk_usage(paths.data_dir())
+    except OSError:
+        return
+    if usage.free < LOW_SPACE_BYTES or any(sign in error_text for sign in NO_SPACE_SIGNS):
+        print(f"No space left on device: the disk holding {paths.data_dir()} has {usage.free // 1024 ** 2} MB free "
+              f"of {usage.total // 1024 ** 2} MB; free some space and run the refresh again", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from pipelines.quality.checks import submission_batch_gate, warehouse_gate
 from pipelines.reference.assets import raw_admin_units
 from pipelines.resources import dbt_resource
 from pipelines.reports.assets import national_report
-from pipelines.sensors import landing_zone_sensor
+from pipelines.sensors import dead_run_sensor, landing_zone_sensor
 from pipelines.submissions.assets import ingest_submissions
 from pipelines.transform.assets import dbt_models
 
@@ -18,7 +18,7 @@ defs = Definitions(
     asset_checks=[submission_batch_gate, warehouse_gate],
     jobs=[refresh_job],
     schedules=[nightly_refresh_schedule],
-    sensors=[landing_zone_sensor],
+    sensors=[landing_zone_sensor, dead_run_sensor],
     resources={"dbt": dbt_resource()},
     executor=in_process_executor,
 )

@@ -90,6 +90,12 @@ run_coordinator:
 run_retries:
   enabled: true
   max_retries: 0
+# Fails runs stuck in STARTING/CANCELING. A STARTED run whose process died is marked failed by the refresh CLI and
+# the dead_run_sensor instead (pipelines/runs.py): the default run launcher has no worker health check.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 300
+  cancel_timeout_seconds: 180
 telemetry:
   enabled: false
 """

@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from pipelines.resources import TRANSIENT_RETRY
-from pipelines import paths, warehouse
+from pipelines import paths, rebuild, warehouse
 from pipelines.news import ingest
 
 
@@ -26,8 +26,18 @@ from pipelines.news import ingest
 )
 def ingest_news(context: AssetExecutionContext):
     """Archive every new news file under RAW_INPUTS_DIR/news, load its new articles and their claims."""
+    source = rebuild.news_source()
     with warehouse.connect() as con:
+        # A lost build database (deleted, or set aside as damaged) is refilled from the archive first.
+        replayed = rebuild.replay_missing(con, source, paths.archive_dir(), paths.build_db().parent)
+        if replayed.files:
+            context.log.warning("build database rebuilt from the archive: %s news files in %s batches ingested "
+                                "again", replayed.files, replayed.batches)
+        if replayed.missing_content:
+            context.log.error("archive records without their archived file (not rebuilt): %s",
+                              replayed.missing_content[:20])
         batch = ingest.ingest_news(con, paths.news_dir(), paths.archive_dir())
+        rebuild.record_ingested(con, source, paths.news_dir(), paths.archive_dir())
         totals = con.execute("""
             select (select count(*) from audit.news_files),
                    (select count(*) from audit.news_files where status = 'rejected'),
@@ -53,6 +63,7 @@ def ingest_news(context: AssetExecutionContext):
         "files_rejected_total": MetadataValue.int(totals[1]),
         "articles_total": MetadataValue.int(totals[2]),
         "claims_total": MetadataValue.int(totals[3]),
+        "files_rebuilt_from_archive": MetadataValue.int(replayed.files),
     }
     if batch.rejected:
         metadata["rejected_files"] = MetadataValue.json(dict(list(batch.rejected.items())[:50]))

@@ -74,9 +74,42 @@ def build_release_file(build_db: Path, target: Path, release_id: str, run_id: st
     return counts
 
 
+def _install_tmp(published: Path, pid: int) -> Path:
+    return published.with_name(f".{published.name}.{pid}.tmp")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(published: Path | None = None) -> list[Path]:
+    """Remove what a killed publish left behind: half-built releases (with their WAL) and install temp links.
+
+    Runs before and after every publish; the queue lets one refresh publish at a time, and a temp link is only
+    removed when the process that made it (its pid is in the name) is gone.
+    """
+    published = published or paths.published_db()
+    removed = []
+    for partial in paths.releases_dir().glob(".warehouse-*.partial*"):
+        partial.unlink(missing_ok=True)
+        removed.append(partial)
+    for tmp in published.parent.glob(f".{published.name}.*.tmp"):
+        pid = tmp.name[len(published.name) + 2:-len(".tmp")]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 def _atomic_install(source: Path, published: Path) -> None:
     """Hard-link (or copy) `source` to a temp name beside `published`, then rename it over `published`."""
-    tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
+    tmp = _install_tmp(published, os.getpid())
     if tmp.exists():
         tmp.unlink()
     try:
@@ -92,9 +125,16 @@ def publish(build_db: Path | None = None, run_id: str | None = None) -> Release:
     build_db = build_db or paths.build_db()
     releases = paths.releases_dir()
     releases.mkdir(parents=True, exist_ok=True)
+    clean_leftovers()
     release_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     staging = releases / f".warehouse-{release_id}.duckdb.partial"
-    counts = build_release_file(build_db, staging, release_id, run_id)
+    try:
+        counts = build_release_file(build_db, staging, release_id, run_id)
+    except BaseException:
+        # e.g. the disk filled up: nothing half-written stays behind, the published file was never touched
+        for leftover in releases.glob(f"{staging.name}*"):
+            leftover.unlink(missing_ok=True)
+        raise
     final = releases / f"warehouse-{release_id}.duckdb"
     os.replace(staging, final)  # the release is complete on disk before anyone can see it
     _atomic_install(final, paths.published_db())
@@ -110,8 +150,7 @@ def list_releases() -> list[Path]:
 def prune_releases(keep: int) -> None:
     for old in list_releases()[keep:]:
         old.unlink(missing_ok=True)
-    for partial in paths.releases_dir().glob(".warehouse-*.partial"):
-        partial.unlink(missing_ok=True)
+    clean_leftovers()
 
 
 def current_release_id(published: Path | None = None) -> str | None:
