@@ -97,8 +97,7 @@ def _count_problem(col: str, required: bool) -> str:
                f"{{'column': '{col}', 'value': {col}, 'reason': 'missing value in column \"{label}\"'}}"
                if required else f"when {col} is null or trim({col}) = '' then null")
     return (
-        f"case {missing} "
-        f"when regexp_full_match(trim({col}), '[0-9]{{1,9}}') then null "
+        f"case when {col}_v is not null then null {missing} "
         f"when regexp_full_match(trim({col}), '[0-9]{{10,}}') then "
         f"{{'column': '{col}', 'value': {col}, 'reason': 'implausible: a count of 10 or more digits in column "
         f"\"{label}\"'}} "
@@ -130,51 +129,28 @@ def _labels_table() -> pa.Table:
                      "kind": [k[0] for k in unique]})
 
 
-def _check_rows_sql() -> str:
-    """The row-rule statement over the whole batch (column names are contract constants, not input)."""
+def _split_top_level(sql: str) -> list[str]:
+    """Split a comma-separated SQL expression list at its top-level commas (outside brackets and quotes)."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(sql):
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch in "([{":
+            depth += 1
+        elif not quoted and ch in ")]}":
+            depth -= 1
+        elif not quoted and depth == 0 and ch == ",":
+            parts.append(sql[start:i].strip())
+            start = i + 1
+    parts.append(sql[start:].strip())
+    return [p for p in parts if p]
+
+
+def _problems_sql() -> str:
+    """`problems`: the list of problem structs of a row (empty for a clean row); a totals row has only that one."""
     counts = {c.name: c.required for c in contract.COLUMNS if c.kind == "count"}
-    typed_counts = ",\n        ".join(f"{_count_expr(c)} as {c}_v" for c in counts)
     count_problems = ",\n            ".join(_count_problem(c, req) for c, req in counts.items())
-    return f"""
-create or replace temp table _checked as
-with base as (
-    select i.*, f.province_code as file_province, f.period as file_period, f.map_version,
-        {typed_counts},
-        {_fold_sql('i.hq_status')} as hq_key,
-        {_fold_sql('i.unit_type')} as unit_type_key,
-        {_fold_sql('i.head_is_investigator')} as flag_key,
-        -- Excel drops leading zeros of numeric-looking codes ("00001" -> "1"): left-pad digit-only codes.
-        case when regexp_full_match(trim(i.unit_code), '[0-9]{{1,5}}') then lpad(trim(i.unit_code), 5, '0')
-             else trim(i.unit_code) end as code,
-        count(*) over (partition by i.file_id, lpad(trim(i.unit_code), 5, '0')) as code_occurrences,
-        list(i.row_number) over (partition by i.file_id, lpad(trim(i.unit_code), 5, '0')) as code_rows,
-        regexp_replace(trim(i.meta_period), '^[^0-9]*', '') as meta_period_digits
-    from _incoming as i
-    inner join _batch_files as f on f.file_id = i.file_id
-),
-resolved as (
-    select base.*,
-        hq.code as hq_code, ut.code as unit_type_code, fl.code as flag_code,
-        u.province_code as ref_province, u.unit_type as ref_unit_type, u.unit_name as ref_unit_name,
-        case
-            when regexp_full_match(meta_period_digits, '[0-9]{{4}}[-/.][0-9]{{1,2}}')
-                then printf('%s-%02d', regexp_extract(meta_period_digits, '^([0-9]{{4}})', 1),
-                            cast(regexp_extract(meta_period_digits, '([0-9]{{1,2}})$', 1) as integer))
-            when regexp_full_match(meta_period_digits, '[0-9]{{1,2}}[-/.][0-9]{{4}}')
-                then printf('%s-%02d', regexp_extract(meta_period_digits, '([0-9]{{4}})$', 1),
-                            cast(regexp_extract(meta_period_digits, '^([0-9]{{1,2}})', 1) as integer))
-        end as meta_period_norm
-    from base
-    left join _labels as hq on hq.kind = 'hq' and hq.label_key = base.hq_key
-    left join _labels as ut on ut.kind = 'unit_type' and ut.label_key = base.unit_type_key
-    left join _labels as fl on fl.kind = 'flag' and fl.label_key = base.flag_key
-    left join _ref_units as u on u.map_version = base.map_version and u.unit_code = base.code
-)
-select resolved.*,
-    case when (code is null or code = '') and regexp_matches({_fold_sql('unit_name')}, '^(tong cong|tong so|tong|cong|total)( |$)')
-    then [{{'column': 'unit_name', 'value': unit_name,
-           'reason': 'a totals row, not a unit: totals are computed by the warehouse, not loaded'}}]
-    else list_filter([
+    rules = _split_top_level(f"""
         case when row_problem is not null then {{'column': null, 'value': null, 'reason': row_problem}} end,
         case
             when code is null or code = '' then {{'column': 'unit_code', 'value': unit_code, 'reason': 'missing unit code'}}
@@ -251,8 +227,79 @@ select resolved.*,
         case when flag_code = 'true' and heads_v = 0 then
             {{'column': 'head_is_investigator', 'value': head_is_investigator,
               'reason': 'head is an investigator but the unit reports no head'}} end
-    ], lambda p: p is not null) end as problems
+""")
+    totals = f"""{{'column': 'unit_name', 'value': unit_name,
+           'reason': 'a totals row, not a unit: totals are computed by the warehouse, not loaded'}}"""
+    totals_test = (f"(code is null or code = '') and regexp_matches({_fold_sql('unit_name')}, "
+                   "'^(tong cong|tong so|tong|cong|total)( |$)')")
+    return f"""resolved.*,
+    case when coalesce({totals_test}, false) then [{totals}]
+         else list_filter([{", ".join(rules)}], lambda p: p is not null) end as problems
 from resolved
+"""
+
+
+def _check_rows_sql() -> str:
+    """The row-rule statement over the whole batch (column names are contract constants, not input)."""
+    counts = {c.name: c.required for c in contract.COLUMNS if c.kind == "count"}
+    typed_counts = ",\n        ".join(f"{_count_expr(c)} as {c}_v" for c in counts)
+    count_problems = ",\n            ".join(_count_problem(c, req) for c, req in counts.items())
+    return f"""
+create or replace temp table _checked as
+with keyed as (
+    select i.*, f.province_code as file_province, f.period as file_period, f.map_version,
+        -- Excel drops leading zeros of numeric-looking codes ("00001" -> "1"): left-pad digit-only codes.
+        case when regexp_full_match(trim(i.unit_code), '[0-9]{{1,5}}') then lpad(trim(i.unit_code), 5, '0')
+             else trim(i.unit_code) end as code
+    from _incoming as i
+    inner join _batch_files as f on f.file_id = i.file_id
+),
+-- Units that occur more than once in a file, with the rows they occur on (an aggregate, not a per-row window).
+dups as (
+    select file_id, code, count(*) as code_occurrences, list(row_number order by row_number) as code_rows
+    from keyed group by file_id, code having count(*) > 1
+),
+-- Label columns have few distinct values: fold each distinct value once, then join on the raw text.
+label_values as (
+    select v.kind, v.raw, {_fold_sql('v.raw')} as folded
+    from (select distinct 'hq' as kind, hq_status as raw from _incoming
+          union all select distinct 'unit_type', unit_type from _incoming
+          union all select distinct 'flag', head_is_investigator from _incoming) as v
+    where v.raw is not null
+),
+label_codes as (
+    select v.kind, v.raw, v.folded, l.code
+    from label_values as v left join _labels as l on l.kind = v.kind and l.label_key = v.folded
+),
+base as (
+    select keyed.*,
+        {typed_counts},
+        hq.folded as hq_key, ut.folded as unit_type_key, fl.folded as flag_key,
+        hq.code as hq_code, ut.code as unit_type_code, fl.code as flag_code,
+        coalesce(d.code_occurrences, 1) as code_occurrences, d.code_rows,
+        regexp_replace(trim(keyed.meta_period), '^[^0-9]*', '') as meta_period_digits
+    from keyed
+    left join dups as d on d.file_id = keyed.file_id and d.code = keyed.code
+    left join label_codes as hq on hq.kind = 'hq' and hq.raw = keyed.hq_status
+    left join label_codes as ut on ut.kind = 'unit_type' and ut.raw = keyed.unit_type
+    left join label_codes as fl on fl.kind = 'flag' and fl.raw = keyed.head_is_investigator
+),
+resolved as (
+    select base.*,
+        u.province_code as ref_province, u.unit_type as ref_unit_type, u.unit_name as ref_unit_name,
+        case
+            when meta_period_digits is null then null
+            when regexp_full_match(meta_period_digits, '[0-9]{{4}}[-/.][0-9]{{1,2}}')
+                then printf('%s-%02d', regexp_extract(meta_period_digits, '^([0-9]{{4}})', 1),
+                            cast(regexp_extract(meta_period_digits, '([0-9]{{1,2}})$', 1) as integer))
+            when regexp_full_match(meta_period_digits, '[0-9]{{1,2}}[-/.][0-9]{{4}}')
+                then printf('%s-%02d', regexp_extract(meta_period_digits, '([0-9]{{4}})$', 1),
+                            cast(regexp_extract(meta_period_digits, '^([0-9]{{1,2}})', 1) as integer))
+        end as meta_period_norm
+    from base
+    left join _ref_units as u on u.map_version = base.map_version and u.unit_code = base.code
+)
+select {_problems_sql()}
 """
 
 
