@@ -43,6 +43,11 @@ ui: $(MANIFEST)
 docs: $(MANIFEST)
 	$(BIN)/python -m pipelines.docs
 
+# Benchmark of issue #7 (national generated data under BENCH_DIR, default /tmp/cpw-bench; writes BENCHMARKS.md and
+# benchmarks/results/latest.json). BENCH_ARGS: e.g. "--years 1 10 --runs 1" or "--quick".
+bench: $(MANIFEST)
+	$(BIN)/python benchmarks/bench_pipeline.py $(BENCH_ARGS)
+
 releases: $(MANIFEST)
 	$(BIN)/python -m pipelines.cli releases
 
