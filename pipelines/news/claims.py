@@ -32,6 +32,7 @@ from pipelines.news.normalize import (finditer_at, fold_variants, literal_positi
                                       split_sentences)
 from pipelines.news.numbers import NumberMention, find_numbers, parse_number
 from pipelines.news.provinces import detect_province, find_province_mentions
+from pipelines.news.records import fast_constructor
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class Claim:
     start: int
     end: int
     as_of: str | None
+
+
+_new_claim = fast_constructor(Claim)
 
 
 @dataclass
@@ -161,8 +165,8 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
             if item.metric is None:
                 continue
             as_of = _as_of(item.num_start, s_start, s_end, dates, date_starts, para_start, article.published)
-            claims.append(Claim(item.metric, item.value, item.denominator, _claim_unit_type(item), item.qualifier,
-                                text[item.start:item.end], item.start, item.end, as_of))
+            claims.append(_new_claim(item.metric, item.value, item.denominator, _claim_unit_type(item),
+                                     item.qualifier, text[item.start:item.end], item.start, item.end, as_of))
     return claims
 
 
@@ -196,12 +200,13 @@ def _unmasked_numbers(numbers: list[NumberMention], dates: list[DateMention], fo
     return kept
 
 
-def _document_number(n: NumberMention, folded: str) -> bool:
-    """'Nghị định 42/2021/NĐ-CP', 'Kế hoạch số 12/KH-CAT', 'Đề án 06': never a claim."""
+def _document_number(n: NumberMention, folded: str, slash_after: bool) -> bool:
+    """'Nghị định 42/2021/NĐ-CP', 'Kế hoạch số 12/KH-CAT', 'Đề án 06': never a claim. `slash_after`: a '/'
+    follows the number (after spaces); otherwise its head noun does, and DOC_AFTER cannot match."""
     if folded[max(0, n.start - 30):n.start].rstrip().endswith(cues.DOC_ENDINGS) and \
             cues.DOC_BEFORE.search(folded, max(0, n.start - 30), n.start):
         return True
-    return _next_char(folded, n.end) in "/-" and bool(cues.DOC_AFTER.match(folded, n.end))
+    return slash_after and bool(cues.DOC_AFTER.match(folded, n.end))
 
 
 def _next_char(folded: str, pos: int) -> str:
@@ -216,13 +221,16 @@ def _next_char(folded: str, pos: int) -> str:
 def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: int) -> _Item | None:
     """The number with its '%', '/M' and head noun; None when no known head follows."""
     m = cues.HEAD_RE.match(folded, n.end, s_end)
-    if m is None or m.end() == n.end:
+    if m is None:
         return None
-    pct, den = m.group("pct"), m.group("den")
-    head, detail, head_end = "none", "", m.end()
-    for name in ("role", "person", "unit", "hq"):
-        if m.group(name):
-            head, detail = name, m.group(name)
+    head_end = m.end()
+    if head_end == n.end:
+        return None
+    pct, den, role, person, unit, hq = m.groups()
+    head, detail = "none", ""
+    for name, group in (("role", role), ("person", person), ("unit", unit), ("hq", hq)):
+        if group:
+            head, detail = name, group
             break
     if head == "unit":
         detail, head_end = _trim_named_unit(text, detail, m.start("unit"), m.end("unit"))
@@ -243,7 +251,7 @@ def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: in
         return None
     if kind != "percent" and n.value != int(n.value):
         return None  # counts of people and units are whole numbers
-    if _document_number(n, folded):
+    if _document_number(n, folded, den is not None):
         return None
     start, qualifier = n.start, None
     window = folded[max(s_start, n.start - 12):n.start]
@@ -414,14 +422,30 @@ class _SentenceContext:
         return bool(codes) and self.province_code not in codes
 
 
+# Cue tests used many times per figure: a substring test first (every match contains one of these words).
+def _training(window: str) -> bool:
+    return ("tập huấn" in window or "bồi dưỡng" in window or "đào tạo" in window or "huấn luyện" in window) and \
+        cues.TRAINING.search(window) is not None
+
+
+def _investigator(window: str) -> bool:
+    return ("điều tra viên" in window or "đtv" in window) and cues.INVESTIGATOR.search(window) is not None
+
+
+def _deploy(window: str) -> bool:
+    return ("điều động" in window or "tăng cường" in window or "nhận" in window) and \
+        cues.DEPLOY.search(window) is not None
+
+
 _CLAUSE_COMMA = re.compile(r";|,(?!\s*(?:xã|phường|thị trấn|đặc khu)\b)")
 
 
-def _first_clause(tail: str) -> str:
+def _first_clause(tail: str, plan_words: bool = True) -> str:
     """A tail up to its first comma, semicolon or plan word ('..., dự kiến hoàn thành' is not a status); a comma
-    inside a unit list ('xã, thị trấn') does not end it."""
+    inside a unit list ('xã, thị trấn') does not end it. `plan_words` False: the sentence has no plan word."""
     cut = len(tail)
-    for m in (_CLAUSE_COMMA.search(tail), cues.PLAN.search(tail)):
+    comma = _CLAUSE_COMMA.search(tail) if ("," in tail or ";" in tail) else None
+    for m in (comma, cues.PLAN.search(tail) if plan_words else None):
         if m:
             cut = min(cut, m.start())
     return tail[:cut]
@@ -513,7 +537,7 @@ def _out_of_scope(ctx: _SentenceContext, i: int) -> bool:
     if item.metric == "officers_deployed":
         return False
     if item.metric == "units_with_regular_police" and item.denominator is None and \
-            cues.DEPLOY.search(ctx.clause_left(i)):
+            _deploy(ctx.clause_left(i)):
         return False
     item_end = item.end
     window_end = min(ctx.clause_end(item_end), item_end + 100)
@@ -568,13 +592,13 @@ def _classify_percent(ctx: _SentenceContext, i: int, left: str, right: str, clau
     if cues.PASS_RATE.search(tail[:40]) or cues.SUBSET_TAIL.match(tail):
         return None
     if item.head in ("none", "person"):
-        if item.head == "person" and (cues.TRAINING.search(tail) or cues.TRAINING.search(left)):
+        if item.head == "person" and (_training(tail) or _training(left)):
             return "trained_pct"
         if item.head == "person" and "chính quy" in item.detail and cues.TO_UNITS.match(tail):
             return "regular_police_coverage_pct"  # 'bố trí 100% công an chính quy về xã'
         if cues.TRAINED_RATE_LEFT.search(left):
             return "trained_pct"
-    if cues.HQ_CUE.search(tail) or cues.INVESTIGATOR.search(tail):
+    if cues.HQ_CUE.search(tail) or _investigator(tail):
         return None
     if item.head == "unit" and _unit_family(item.detail) != "district":
         if cues.REGULAR.search(tail) or cues.REGULAR.search(left) or cues.HAS_POLICE.search(tail):
@@ -590,27 +614,29 @@ def _classify_role(item: _Item, left: str, right: str) -> str | None:
     tail = right[:70]
     if role == "investigator" and _appointment_wave(left, left):
         return None
-    if role in ("head", "deputy") and cues.INVESTIGATOR.search(tail) and not cues.TRAINING.search(tail):
+    if role in ("head", "deputy") and _investigator(tail) and not _training(tail):
         if role == "head":
             return "units_head_investigator"
         return None
     if item.kind == "fraction":
         return None
-    if cues.TRAINING.search(tail) or cues.SUBSET_TAIL.match(tail):
+    if _training(tail) or cues.SUBSET_TAIL.match(tail):
         return None
     return cues.ROLE_METRIC[role]
 
 
 def _role_before_metric(left: str) -> str | None:
     """'Trưởng Công an xã có 141 đồng chí', 'Số Trưởng Công an xã là Điều tra viên: 58/116 đồng chí'."""
+    if not ("trưởng" in left or "phó" in left or "công an viên" in left or "điều tra viên" in left or "đtv" in left):
+        return None  # every role name contains one of these
     m = cues.ROLE_BEFORE.search(left)
     if not m:
         return None
     role = _role_name(m.group("role"))
     rest = left[m.start():]
-    if role == "head" and cues.INVESTIGATOR.search(rest):
+    if role == "head" and _investigator(rest):
         return "units_head_investigator"
-    if role == "deputy" and cues.INVESTIGATOR.search(rest):
+    if role == "deputy" and _investigator(rest):
         return None
     return cues.ROLE_METRIC[role]
 
@@ -618,7 +644,7 @@ def _role_before_metric(left: str) -> str | None:
 def _classify_person(ctx: _SentenceContext, i: int, left: str, right: str, clause_left: str) -> str | None:
     item = ctx.items[i]
     tail = right[:80]
-    deploying = cues.DEPLOY.search(left) and not cues.CUMULATIVE.search(clause_left)
+    deploying = _deploy(left) and not cues.CUMULATIVE.search(clause_left)
     if item.role_link and not (deploying and item.role_verb.startswith(("đảm nhiệm", "nhận"))):
         if _is_wave_subset(ctx, i, clause_left):
             return None
@@ -630,9 +656,9 @@ def _classify_person(ctx: _SentenceContext, i: int, left: str, right: str, claus
         return None if _is_wave_subset(ctx, i, clause_left) else before
     if item.detail == "người" or cues.SUBSET_TAIL.match(tail):
         return None
-    trained_left = cues.TRAINING.search(left)
-    if trained_left or cues.TRAINING.search(tail[:50]) or item.detail == "học viên":
-        if item.detail == "học viên" and not (cues.TRAINING.search(clause_left) or cues.TRAINING.search(tail)):
+    trained_left = _training(left)
+    if trained_left or _training(tail[:50]) or item.detail == "học viên":
+        if item.detail == "học viên" and not (_training(clause_left) or _training(tail)):
             return None
         return "officers_trained"
     if item.kind == "fraction" or cues.BENEFICIARY.search(left, max(0, len(left) - 10)):
@@ -704,18 +730,21 @@ def _classify_unit(ctx: _SentenceContext, i: int, left: str, right: str, clause_
         if item.kind == "count" and (after_total or _is_total(ctx, i, left, tail)):
             return "districts_total"
         return None
-    if cues.INVESTIGATOR.search(tail) and cues.HEAD_WORD.search(tail):
+    # Substring tests before each regex: the words every match of the pattern contains.
+    if _investigator(tail) and cues.HEAD_WORD.search(tail):
         return "units_head_and_deputy_investigators" if cues.BOTH_LEADERS.search(tail) else "units_head_investigator"
-    if cues.INVESTIGATOR.search(clause_left):
+    if _investigator(clause_left):
         return None  # 'bố trí 609 điều tra viên tại 460/460 Công an cấp xã': units with investigators
-    first = _first_clause(tail)
-    if cues.HQ_OF_POLICE_END.search(left, max(0, len(left) - 40)):
+    first = _first_clause(tail, ctx.plan_words)
+    if left.rstrip().endswith(("công an", "các")) and cues.HQ_OF_POLICE_END.search(left, max(0, len(left) - 40)):
         # 'khánh thành trụ sở công an 36 xã': the units' HQ buildings, status from the verb before
         window = left[-80:]
         status = next((m for m, pattern in cues.HQ_VERB_BEFORE_ANY if pattern.search(window)), None)
         return status
-    hq_before = item.kind == "count" and cues.HQ_CUE.search(left[-40:]) and not cues.REGULAR.search(left)
-    if cues.HQ_CUE.search(first) or hq_before:
+    near = left[-40:]
+    hq_before = (item.kind == "count" and ("trụ sở" in near or "làm việc" in near or "ubnd" in near)
+                 and cues.HQ_CUE.search(near) and not cues.REGULAR.search(left))
+    if ("trụ sở" in first or "làm việc" in first or "ubnd" in first) and cues.HQ_CUE.search(first) or hq_before:
         if cues.HQ_SKIP.search(first):
             return None
         status = _hq_status(first)
@@ -726,18 +755,20 @@ def _classify_unit(ctx: _SentenceContext, i: int, left: str, right: str, clause_
             before = _hq_status(left[-60:])
             status = before if before in ("hq_independent", "hq_shared_with_ppc", "hq_missing") else None
         return status
-    if cues.NEGATION.search(tail[:25]):
+    head_tail = tail[:25]
+    if ("chưa" in head_tail or "không" in head_tail) and cues.NEGATION.search(head_tail):
         return None
     regular_near = cues.REGULAR.search(left) or cues.REGULAR.search(tail[:60])
     deploy_target = cues.DEPLOY_TARGET.match(left) and (cues.REGULAR.search(clause_left) or
-                                                         cues.DEPLOY.search(clause_left))
-    after_police = cues.POLICE_END.search(left, max(0, len(left) - 12))
+                                                         _deploy(clause_left))
+    after_police = left[-1:].isspace() and left.rstrip().endswith("công an") and \
+        cues.POLICE_END.search(left, max(0, len(left) - 12))
     if family != "other" or item.detail.startswith("đơn vị"):
         if item.kind == "fraction" and (cues.REGULAR.search(clause_left) or cues.REGULAR.search(tail) or
                                         cues.HAS_POLICE.search(tail)):
             return "units_with_regular_police"
         if item.kind == "count" and (regular_near or deploy_target or after_police):
-            if not cues.TRAINING.search(left[-40:]):
+            if not _training(left[-40:]):
                 return "units_with_regular_police"
     if item.kind == "count" and item.detail.startswith("công an") and _is_total(ctx, i, left, tail):
         return "units_with_regular_police"  # 'có 3.319 công an cấp xã': police units
@@ -777,7 +808,7 @@ def _hq_status(window: str) -> str | None:
 def _classify_hq(ctx: _SentenceContext, i: int, left: str, right: str, clause_left: str) -> str | None:
     item = ctx.items[i]
     tail = right[:90]
-    first = _first_clause(tail)
+    first = _first_clause(tail, ctx.plan_words)
     if cues.HQ_SKIP.search(first[:40]):
         return None
     if item.detail in ("công trình", "dự án") and not (
@@ -800,6 +831,8 @@ def _propagate_lists(ctx: _SentenceContext) -> None:
     """'tất cả 188 xã, thị trấn và 47 phường ... đã có công an chính quy': the cue after the last unit of a
     list covers the whole list."""
     items = ctx.items
+    if len(items) < 2 or not any(item.metric == "units_with_regular_police" for item in items):
+        return  # nothing to propagate
 
     def joined(a: int, b: int) -> bool:
         x, y = items[a], items[b]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipelines.news.normalize import NOT_WORD_AFTER, finditer_at, fold_variants, literal_positions
+from pipelines.news.records import fast_constructor
 
 ROMAN_QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -40,6 +41,7 @@ class DateMention:
         return f"{self.year:04d}-{self.month:02d}"
 
 
+_new_date = fast_constructor(DateMention)
 _YEAR = r"((?:19|20)\d\d)"
 _D = r"(\d\d?)"  # not \d{1,2}: a pattern opening on a character class lets the regex engine skip ahead
 _M = r"(\d\d?)"
@@ -74,6 +76,8 @@ def _starts(kind: str, folded: str) -> list[int] | None:
     if kind == "dm_slash":  # a day cue, optionally 'ngày', whitespace, then 'D/M': found back from the separator
         found = set()
         for q in literal_positions(folded, ("/", ".", "-")):
+            if not q or not (folded[q - 1].isdecimal() or folded[q - 1].isspace()):
+                continue  # a sentence end or an abbreviation, not 'D/M'
             end = _whitespace_before(folded, q)
             day = end
             while day > 0 and end - day <= 2 and folded[day - 1].isdecimal():
@@ -109,7 +113,10 @@ def _whitespace_before(text: str, pos: int) -> int:
 
 
 def _words_ending_at(text: str, end: int, words: tuple[str, ...]) -> list[int]:
-    return [end - len(w) for w in words if end >= len(w) and text.startswith(w, end - len(w))]
+    """Start offsets of the words (of `words`) that end at `end`."""
+    if not text.endswith(words, 0, end):  # one C call rejects most places
+        return []
+    return [end - len(w) for w in words if text.endswith(w, 0, end)]
 
 
 _YEAR_MODIFIER = re.compile(r"(cuối|hết|đầu|giữa)\s+$")
@@ -194,8 +201,8 @@ def _resolve(kind: str, m: re.Match[str], folded: str, published: date | None) -
         return _year(start, end, int(m.group(1)), modifier.group(1) if modifier else None, published, folded)
     if kind == "now":
         if published is None:
-            return DateMention(start, end, None, None, None, "now", "until")
-        return DateMention(start, end, published.year, published.month, published.day, "now", "until")
+            return _new_date(start, end, None, None, None, "now", "until")
+        return _new_date(start, end, published.year, published.month, published.day, "now", "until")
     raise AssertionError(kind)
 
 
@@ -238,13 +245,13 @@ def _day(start: int, end: int, day: int, month: int, year: int | None, folded: s
             date(year, month, day)
         except ValueError:
             return None
-    return DateMention(start, end, year, month, day, "day", _role(folded, start))
+    return _new_date(start, end, year, month, day, "day", _role(folded, start))
 
 
 def _month(start: int, end: int, year: int | None, month: int, folded: str) -> DateMention | None:
     if not 1 <= month <= 12:
         return None
-    return DateMention(start, end, year, month, None, "month", _role(folded, start))
+    return _new_date(start, end, year, month, None, "month", _role(folded, start))
 
 
 def _year(start: int, end: int, year: int, modifier: str | None, published: date | None,
@@ -252,10 +259,10 @@ def _year(start: int, end: int, year: int, modifier: str | None, published: date
     """'năm 2021' as a point in time: the publication date in the same year, else that year's end (or start)."""
     role = _role(folded, start)
     if modifier == "đầu":
-        return DateMention(start, end, year, 1, None, "month", role)
+        return _new_date(start, end, year, 1, None, "month", role)
     if modifier is None and published is not None and published.year == year:
-        return DateMention(start, end, year, published.month, published.day, "now", role)
-    return DateMention(start, end, year, 12, None, "year", role)
+        return _new_date(start, end, year, published.month, published.day, "now", role)
+    return _new_date(start, end, year, 12, None, "year", role)
 
 
 def month_end(year: int, month: int) -> date:

@@ -75,7 +75,14 @@ def fold_variants(text: str) -> str:
     out = _lower_same_length(text)
     for pattern, mapping in _TONE_FIXES:
         out = pattern.sub(lambda m, mp=mapping, src=out: _fix_tone(m, mp, src), out)
-    return _Y_AS_I.sub(lambda m, src=out: _fix_y(m, src), out)
+    # 'quy', 'chính quy' end on a y too, so most y's stay: find the ones to change, then rebuild only if any.
+    changes = [m.start() for m in _Y_AS_I.finditer(out) if _y_is_i(out, m.start())]
+    if not changes:
+        return out
+    chars = list(out)
+    for pos in changes:
+        chars[pos] = _Y_TO_I[chars[pos]]
+    return "".join(chars)
 
 
 def _fix_tone(m: re.Match[str], mapping: dict[str, str], source: str) -> str:
@@ -85,11 +92,10 @@ def _fix_tone(m: re.Match[str], mapping: dict[str, str], source: str) -> str:
     return mapping[m.group(0)]
 
 
-def _fix_y(m: re.Match[str], source: str) -> str:
-    pos = m.start() - 1  # the consonant before the y; the syllable must start with it
-    if pos >= 0 and source[pos] in _Y_CONSONANTS and (pos == 0 or not _is_letter(source[pos - 1])):
-        return _Y_TO_I[m.group(0)]
-    return m.group(0)
+def _y_is_i(source: str, y_pos: int) -> bool:
+    """The y at y_pos ends a syllable of one consonant and the y ('tỷ', 'kỹ', 'lý'), unlike 'quy' or 'huy'."""
+    pos = y_pos - 1  # the consonant before the y; the syllable must start with it
+    return pos >= 0 and source[pos] in _Y_CONSONANTS and (pos == 0 or not _is_letter(source[pos - 1]))
 
 
 @lru_cache(maxsize=1)
@@ -212,12 +218,11 @@ def _split_sentences(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def _add_span(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
+    segment = text[start:end]
+    stripped = segment.strip()
+    if stripped:
+        start += len(segment) - len(segment.lstrip())
+        spans.append((start, start + len(stripped)))
 
 
 def split_paragraphs(text: str) -> list[tuple[int, int]]:

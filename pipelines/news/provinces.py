@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pipelines.news.normalize import UPPER_CHARS, fold_variants, split_sentences, strip_accents
+from pipelines.news.records import fast_constructor
 from pipelines.reference.admin_units import provinces
 
 _PREFIX = re.compile(r"^(?:Tỉnh|Thành phố)\s+")
@@ -74,6 +75,9 @@ class ProvinceMention:
     strong: bool
 
 
+_new_mention = fast_constructor(ProvinceMention)
+
+
 @lru_cache(maxsize=1)
 def short_names() -> dict[str, str]:
     """Legacy 2-digit code -> short province name with diacritics ('36' -> 'Nam Định')."""
@@ -95,6 +99,8 @@ class _AliasTable:
     with_diacritics: dict[str, str]  # 'nam định', 'đắc lắc', 'tp hcm' (aliases written in ASCII stay ASCII)
     accent_free: dict[str, str]  # 'nam dinh': only used for texts written without diacritics
     by_first_word: dict[str, tuple[tuple[str, ...], ...]]  # first word -> candidate word tuples, longest first
+    lengths: dict[str, tuple[int, ...]]  # first word -> the candidates' word counts, longest first
+    keys: dict[tuple[str, ...], str]  # candidate word tuple -> its key ('nam', 'định') -> 'nam định'
 
 
 @lru_cache(maxsize=1)
@@ -111,7 +117,9 @@ def _alias_table() -> _AliasTable:
         words = tuple(key.split())
         candidates.setdefault(words[0], set()).add(words)
     by_first = {w: tuple(sorted(c, key=len, reverse=True)) for w, c in candidates.items()}
-    return _AliasTable(with_diacritics, accent_free, by_first)
+    lengths = {w: tuple(sorted({len(t) for t in c}, reverse=True)) for w, c in candidates.items()}
+    keys = {t: " ".join(t) for c in candidates.values() for t in c}
+    return _AliasTable(with_diacritics, accent_free, by_first, lengths, keys)
 
 
 def _spelling_key(alias: str) -> str:
@@ -169,7 +177,7 @@ def _mentions(text: str) -> tuple[ProvinceMention, ...]:
         strong = before.rstrip().endswith(_STRONG_ENDINGS) and bool(_STRONG_BEFORE.search(before))
         weight = _mention_weight(_ascii_key(key), before, after, strong)
         if weight is not None:
-            found.append(ProvinceMention(start, end, code, weight, strong))
+            found.append(_new_mention(start, end, code, weight, strong))
     return tuple(found)
 
 
@@ -191,11 +199,13 @@ def _match_at(folded: str, start: int, first_end: int, candidates: tuple[tuple[s
             break
         words.append(nxt.group(1))
         ends.append(nxt.end())
-    for candidate in candidates:
-        n = len(candidate)
-        if tuple(words[:n]) != candidate:
+    keys = table.keys
+    for n in table.lengths[words[0]]:  # longest first; at most one candidate of each length fits the words
+        if n > len(words):
             continue
-        key = " ".join(candidate)
+        key = keys.get(tuple(words[:n]))
+        if key is None:
+            continue
         code = table.with_diacritics.get(key)  # exact spellings, incl. names that are ASCII anyway ('Gia Lai')
         if code is None and plain:
             code = table.accent_free.get(key)
