@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from pipelines.news import dates, normalize
 from pipelines.news.articles import read_articles
 from pipelines.news.normalize import finditer_at, fold_variants, literal_positions
@@ -69,3 +71,31 @@ def test_sentence_boundaries_same_as_plain_scan() -> None:
         starts = (m.start() for m in normalize._BOUNDARY_START.finditer(text))
         assert [m.span() for m in finditer_at(normalize._BOUNDARY, text, starts)] == \
             [m.span() for m in normalize._BOUNDARY.finditer(text)]
+
+
+def test_fast_constructor_builds_the_same_frozen_object() -> None:
+    import dataclasses
+    import pickle
+
+    from pipelines.news.claims import Claim
+    from pipelines.news.records import fast_constructor
+
+    make = fast_constructor(Claim)
+    fields = ("officers_total", 12.0, None, None, "hơn", "hơn 12 cán bộ", 3, 16, "2021-01-01")
+    fast, slow = make(*fields), Claim(*fields)
+    assert type(fast) is Claim
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert dataclasses.asdict(fast) == dataclasses.asdict(slow)
+    assert pickle.loads(pickle.dumps(fast)) == slow
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.value = 3.0  # type: ignore[misc]
+
+
+def test_strip_leading_cue_same_as_regex() -> None:
+    leading_cue = re.compile(r"\s*(?:ngày|sáng|chiều|tối|trưa|đêm|hôm)?\s*$")  # what _strip_leading_cue replaces
+    windows = ["", " ", "ngày", "ngày ngày ", "x ngày\n", "Kế hoạch số 12 ngày  ", "thôm", "hôm \n", "từ sáng"]
+    for text in TEXTS + EDGE_TEXTS:
+        folded = fold_variants(text)
+        windows += [folded[max(0, m.start() - 40):m.start()] for m in re.finditer(r"\d", folded)]
+    for window in windows:
+        assert dates._strip_leading_cue(window) == leading_cue.sub("", window), window
