@@ -6,7 +6,7 @@
 DuckDB reads no XLSX without an extension, so the bare script is given the XLSX files already converted to CSV
 (every sheet's cells, one after the other) by `--convert-xlsx`, which the benchmark runs before and outside the
 timing: the bare figure is therefore a lower bound (the pipeline parses those XLSX files inside its timing).
-Prints one JSON line: seconds spent in the SQL, rows and province-months produced.
+Prints one JSON line: seconds spent in the SQL (in all and per statement), rows and province-months produced.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL = Path(__file__).with_name("baseline_bare.sql")
+STATEMENT_RE = re.compile(r"^(?:create (?:or replace )?(?:temp )?(?:table|macro)|set variable) (\w+)", re.MULTILINE)
 
 
 def alias_rows() -> list[tuple[str, str]]:
@@ -72,13 +74,17 @@ def run(csv_dirs: list[Path], out: Path) -> dict:
     con.executemany("insert into aliases values (?, ?)", alias_rows())
     globs = [str(d / "*.csv") for d in csv_dirs if any(d.glob("*.csv"))]
     con.execute("set variable csv_globs = ?", [globs])
-    started = time.perf_counter()
-    con.execute(SQL.read_text(encoding="utf-8"))
+    statements, started = {}, time.perf_counter()
+    for statement in (s for s in SQL.read_text(encoding="utf-8").split(";\n") if s.strip()):
+        t = time.perf_counter()
+        con.execute(statement)
+        label = STATEMENT_RE.search(statement)
+        statements[label.group(1) if label else f"statement {len(statements) + 1}"] = time.perf_counter() - t
     seconds = time.perf_counter() - started
     rows = con.execute("select count(*) from staffing_snapshot").fetchone()[0]
     marts = con.execute("select count(*) from province_staffing").fetchone()[0]
     con.close()
-    return {"sql_seconds": seconds, "unit_rows": rows, "province_months": marts}
+    return {"sql_seconds": seconds, "unit_rows": rows, "province_months": marts, "statements_s": statements}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -257,8 +257,11 @@ def bench_bare(years: int, gen: Path, work: Path, runs: int) -> dict:
             log(f"  FAILED: {m.stderr.strip().splitlines()[-1:]}")
         log(f"  {r['wall_s']:.1f} s, peak tree RSS {r['peak_tree_rss_mb']:.0f} MB")
         results.append(r)
+    ok = [r for r in results if r["ok"]]
+    names = list(ok[0].get("statements_s", {})) if ok else []
     return {"runs": results, **figures_summary(results), "output": str(out),
-            "sql_s": summary([r.get("sql_seconds") for r in results if r["ok"]])}
+            "sql_s": summary([r.get("sql_seconds") for r in ok]),
+            "statements_s": {n: summary([r["statements_s"].get(n) for r in ok]) for n in names}}
 
 
 def bench_pandas(years: int, gen: Path, work: Path, runs: int) -> dict:
@@ -459,6 +462,11 @@ def reading(results: dict) -> list[str]:
                          f"the ingest step alone {fmt(ratio(ingest, b), 2)}x; naive pandas takes "
                          f"{fmt(ratio(p, ingest), 2)}x the ingest step."
                          if ingest else f"- The whole refresh takes {total / b:.1f}x the bare DuckDB script.")
+        bare_steps = {k: v["median"] for k, v in results.get("bare", {}).get(big, {}).get("statements_s", {}).items()
+                      if v["median"] is not None}
+        if bare_steps and b:
+            name, seconds = max(bare_steps.items(), key=lambda kv: kv[1])
+            lines.append(f"- In the bare script at {big} y, `{name}` takes {seconds:.1f} s of its {b:.1f} s.")
         sizes = sorted(full, key=int)
         if len(sizes) > 1 and INGEST_STEP in full[sizes[0]]["stages"]:
             growth = []
@@ -551,6 +559,17 @@ def render(results: dict) -> str:
           "`benchmarks/baseline_bare.sql` run by `benchmarks/baseline_bare.py`: raw CSV files -> unit rows -> "
           "province x period staffing, no validation, no audit, no orchestration. XLSX files are converted to "
           "CSV before and outside the timing (DuckDB reads no XLSX without an extension), so this is a lower bound.")
+    bare = results.get("bare", {})
+    if any(d.get("statements_s") for d in bare.values()):
+        sizes = sorted(bare, key=int)
+        names: list[str] = []
+        for y in sizes:
+            names += [n for n in bare[y].get("statements_s", {}) if n not in names]
+        out.extend(["#### Bare DuckDB limit: seconds per SQL statement (what is created)", "",
+                    "| statement | " + " | ".join(f"{y} y" for y in sizes) + " |", "|---" * (len(sizes) + 1) + "|"])
+        for n in names:
+            out.append(f"| `{n}` | " + " | ".join(sm(bare[y].get("statements_s", {}).get(n), 2) for y in sizes) + " |")
+        out.append("")
     table("Naive pandas pipeline", results.get("pandas", {}),
           "`benchmarks/baseline_pandas.py`: pandas.read_csv / read_excel (calamine) per file, find the header, "
           "append, concat, latest file per province-month, group. Reads the XLSX itself.")
