@@ -232,7 +232,12 @@ def _problems_sql() -> str:
            'reason': 'a totals row, not a unit: totals are computed by the warehouse, not loaded'}}"""
     totals_test = (f"(code is null or code = '') and regexp_matches({_fold_sql('unit_name')}, "
                    "'^(tong cong|tong so|tong|cong|total)( |$)')")
-    return f"""resolved.*,
+    # _checked keeps only what the inserts need: the raw text columns stay in _incoming (half the memory).
+    dropped = ", ".join(["unit_code", "unit_type", "head_is_investigator", "hq_status", "meta_province_code",
+                         "meta_period", "row_problem", "hq_key", "unit_type_key", "flag_key", "code_occurrences",
+                         "code_rows", "meta_period_digits", "ref_province", "ref_unit_name", "meta_period_norm"]
+                        + list(counts))
+    return f"""resolved.* exclude ({dropped}),
     case when coalesce({totals_test}, false) then [{totals}]
          else list_filter([{", ".join(rules)}], lambda p: p is not null) end as problems
 from resolved

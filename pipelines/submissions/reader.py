@@ -30,6 +30,7 @@ from pipelines.submissions import contract
 
 MAX_FILE_BYTES = contract.MAX_SUBMISSION_BYTES  # the size limits live in the contract
 HEAD_LINES = 30  # the header row must appear within the first lines
+FLUSH_ROWS = 100_000  # rows gathered as Python lists before they are loaded as one Arrow chunk
 MIN_HEADER_MATCHES = 3
 SNIFF_DELIMITERS = (",", ";", "\t", "|")
 ROW_COLUMNS = ("file_id", "sheet", "row_number") + tuple(c.name for c in contract.COLUMNS) + (
@@ -495,6 +496,8 @@ def read_batch(con: duckdb.DuckDBPyConnection, files: list[ParsedFile], contents
             resolve_identity(parsed)
             if numbered is not None and not parsed.errors:
                 _append_columns(out, parsed, [n for n, _ in numbered], [r for _, r in numbered], False)
+                if len(out["file_id"]) >= FLUSH_ROWS:
+                    _flush(con, out)
             elif numbered is not None:
                 parsed.raw_lines = [(n, " | ".join(c or "" for c in r)) for n, r in numbered]
                 parsed.rows_received = len(numbered)
@@ -516,9 +519,19 @@ def read_batch(con: duckdb.DuckDBPyConnection, files: list[ParsedFile], contents
             parsed.rows_received = len(parsed.raw_lines)
             continue
         _append_columns(out, parsed, numbers, rows, True)
-    if out["file_id"]:
-        con.register("_python_rows", _columns_table(out))
-        try:
-            con.execute("insert into _incoming_all by name select * from _python_rows")
-        finally:
-            con.unregister("_python_rows")
+        if len(out["file_id"]) >= FLUSH_ROWS:
+            _flush(con, out)
+    _flush(con, out)
+
+
+def _flush(con: duckdb.DuckDBPyConnection, out: dict[str, list]) -> None:
+    """Load the rows gathered so far into `_incoming_all` and empty the lists (bounds Python memory)."""
+    if not out["file_id"]:
+        return
+    con.register("_python_rows", _columns_table(out))
+    try:
+        con.execute("insert into _incoming_all by name select * from _python_rows")
+    finally:
+        con.unregister("_python_rows")
+    for values in out.values():
+        values.clear()
