@@ -95,6 +95,7 @@ def _unit_type(phrase: str) -> str | None:
     return ", ".join(found) if found else None
 
 
+@lru_cache(maxsize=1024)
 def _unit_family(phrase: str) -> str:
     """'commune_level' (all units), 'xã', 'phường', 'thị trấn', 'district', or 'other'."""
     if "cấp huyện" in phrase or phrase.startswith(("huyện", "quận")):
@@ -134,22 +135,35 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
     districts = _district_names(text, folded, mentions, province_code)
     shared = _ArticleCues(folded, mentions)
     claims: list[Claim] = []
+    # Only sentences holding a number matter: go from number to number and find each one's sentence by
+    # bisection (sentences and paragraphs are sorted and disjoint) instead of walking every sentence.
+    para_ends = [e for _, e in paragraphs]
+    last_para = len(paragraphs) - 1
+    n_count = len(numbers)
     n_index = 0
-    p_index = 0
-    for s_start, s_end in sentences:
-        while p_index + 1 < len(paragraphs) and paragraphs[p_index][1] <= s_start:
-            p_index += 1
-        while n_index < len(numbers) and numbers[n_index].start < s_start:
+    k = 0
+    while n_index < n_count:
+        pos = numbers[n_index].start
+        k = bisect_right(sentence_starts, pos, k) - 1  # the last sentence starting at or before the number
+        if k < 0:
+            k = 0
             n_index += 1
-        sentence_numbers = []
-        while n_index < len(numbers) and numbers[n_index].start < s_end:
-            sentence_numbers.append(numbers[n_index])
-            n_index += 1
-        if not sentence_numbers:
             continue
-        items = [it for it in (_make_item(n, text, folded, s_start, s_end) for n in sentence_numbers) if it]
+        s_start, s_end = sentences[k]
+        if pos >= s_end:  # between two sentences (whitespace): in no sentence
+            n_index += 1
+            continue
+        first = n_index
+        while n_index < n_count and numbers[n_index].start < s_end:
+            n_index += 1
+        items = []
+        for n in numbers[first:n_index]:
+            it = _make_item(n, text, folded, s_start, s_end)
+            if it:
+                items.append(it)
         if not items:
             continue
+        p_index = min(bisect_right(para_ends, s_start), last_para) if paragraphs else 0
         para_start = paragraphs[p_index][0] if paragraphs and paragraphs[p_index][0] <= s_start else s_start
         ctx = _SentenceContext(text, folded, s_start, s_end, para_start, items, shared, province_code, districts)
         ctx.claims = claims
