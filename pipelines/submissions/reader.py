@@ -71,6 +71,7 @@ class ParsedFile:
     rows_received: int = 0
     shape: FileShape | None = None
     raw_lines: list[tuple[int, str]] = field(default_factory=list)  # (row number, raw text) for rejected files
+    cell_issues: dict[int, list[str]] = field(default_factory=dict)  # XLSX row -> error cells / unsaved formulas
 
     @property
     def rejected(self) -> bool:
@@ -254,8 +255,12 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def xlsx_refusal(path: Path) -> str | None:
-    """Why a workbook must not be opened (zip or XML bomb), checked on the zip before any XML parser sees it."""
+def xlsx_refusal(path: Path, found: set[str] | None = None) -> str | None:
+    """Why a workbook must not be opened (zip or XML bomb), checked on the zip before any XML parser sees it.
+
+    While it reads every part anyway, it adds "cell_issues" to `found` when a worksheet holds an error cell or
+    a formula, so that only those workbooks are searched for them (xlsx_cell_issues).
+    """
     bomb = "refused as a possible zip bomb"
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
@@ -274,6 +279,7 @@ def xlsx_refusal(path: Path) -> str | None:
             # Decompress for real: sizes in the zip headers can lie (a lie fails the CRC check: BadZipFile), and
             # no XML part of a workbook has a DTD, the vehicle of entity-expansion (billion laughs) bombs.
             is_xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+            is_sheet = info.filename.startswith("xl/worksheets/") and found is not None
             with zf.open(info) as part:
                 tail = b""
                 while chunk := part.read(1 << 20):
@@ -283,8 +289,60 @@ def xlsx_refusal(path: Path) -> str | None:
                     if is_xml and (b"<!DOCTYPE" in tail + chunk or b"<!ENTITY" in tail + chunk):
                         return (f"XLSX part {info.filename!r} declares a DTD (<!DOCTYPE>/<!ENTITY>), which no "
                                 "workbook has: refused as a possible XML bomb")
+                    if is_sheet and (b't="e"' in tail + chunk or b"<f>" in tail + chunk or b"<f " in tail + chunk):
+                        found.add("cell_issues")
                     tail = chunk[-16:]
     return None
+
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_CELL_RE = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_REF_RE = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+def xlsx_cell_issues(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
+    """Cells of a sheet that hold an Excel error (#REF!, #DIV/0!...) or a formula saved without its value.
+
+    calamine reads both as empty cells, which would only say "missing value"; this reads the sheet's XML
+    (already checked by xlsx_refusal) for them. Returns (1-based row, 0-based column) -> what is wrong.
+    """
+    import xml.etree.ElementTree as ET
+
+    with zipfile.ZipFile(path) as zf:
+        workbook = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        rel_id = next((s.get(f"{_NS_REL}id") for s in workbook.iter(f"{_NS_MAIN}sheet")
+                       if s.get("name") == sheet_name), None)
+        target = next((r.get("Target") for r in rels if r.get("Id") == rel_id), None)
+        if not target:
+            return {}
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        xml = zf.read(part)
+    if b't="e"' not in xml and b"<f" not in xml:
+        return {}
+    issues: dict[tuple[int, int], str] = {}
+    for match in _CELL_RE.finditer(xml):
+        attrs, body = match.group(1), match.group(2) or b""
+        ref = _REF_RE.search(attrs)
+        if ref is None:
+            continue
+        cell = (ref.group(1) + ref.group(2)).decode()
+        value = re.search(rb"<v>([^<]*)</v>", body)
+        if b't="e"' in attrs:
+            shown = value.group(1).decode("utf-8", "replace") if value else "error"
+            issues[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = f"Excel error {shown} in cell {cell}"
+        elif b"<f" in body and value is None:
+            issues[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = (
+                f"formula in cell {cell} was saved without its value (recalculate and save the file in Excel)")
+    return issues
 
 
 def read_xlsx(parsed: ParsedFile) -> list[tuple[int, list[str | None]]] | None:
@@ -292,7 +350,8 @@ def read_xlsx(parsed: ParsedFile) -> list[tuple[int, list[str | None]]] | None:
     from python_calamine import CalamineWorkbook
 
     try:
-        refusal = xlsx_refusal(parsed.path)
+        found: set[str] = set()
+        refusal = xlsx_refusal(parsed.path, found)
         if refusal:
             parsed.errors.append(refusal)
             return None
@@ -328,6 +387,18 @@ def read_xlsx(parsed: ParsedFile) -> list[tuple[int, list[str | None]]] | None:
     parsed.sheet = name
     parsed.shape = FileShape("xlsx", None, ",", header_index, tuple(raw_headers), columns, meta, tuple(ignored),
                              name)
+    try:
+        issues = xlsx_cell_issues(parsed.path, name) if "cell_issues" in found else {}
+    except (KeyError, zipfile.BadZipFile, SyntaxError) as exc:  # ElementTree's ParseError is a SyntaxError
+        issues = {}
+        parsed.warnings.append(f"could not look for Excel error cells ({type(exc).__name__})")
+    mapped = {pos: raw_headers[pos] for pos in columns.values() if pos < len(raw_headers)}
+    for (row, col), issue in issues.items():
+        if row - 1 > header_index and col in mapped and row - 1 < len(text_rows):
+            cells = text_rows[row - 1]
+            if issue.startswith("Excel error") and col < len(cells):
+                cells[col] = issue.split(" ")[2]  # the error text itself (#REF!...) is the raw value quarantined
+            parsed.cell_issues.setdefault(row, []).append(f'{issue} (column "{mapped[col]}")')
     data = [(i + 1, r) for i, r in enumerate(text_rows) if i > header_index and any(c for c in r)]
     if errors:
         parsed.errors.extend(errors)
@@ -362,6 +433,10 @@ def _append_columns(out: dict[str, list], parsed: ParsedFile, numbers: list[int]
                 problems[i] = f"values beyond the header's last column: {extra[:3]}"
         longest = max(lengths | {width})
         rows = [r if len(r) == longest else list(r) + [None] * (longest - len(r)) for r in rows]
+    if parsed.cell_issues:
+        for i, number in enumerate(numbers):
+            if number in parsed.cell_issues:
+                problems[i] = "; ".join(([problems[i]] if problems[i] else []) + parsed.cell_issues[number])
     columns = list(zip(*rows))
     out["file_id"].extend([parsed.file_id] * n)
     out["sheet"].extend([shape.sheet] * n)
