@@ -242,14 +242,12 @@ def bench_incremental(years: int, data_dir: Path, landing: Path, next_files: lis
     return {"runs": results, **figures_summary(results), "stages": stage_summary(results)}
 
 
-def bench_bare(years: int, gen: Path, work: Path, runs: int) -> dict:
-    csv_dir = xlsx_as_csv(gen)
-    out = work / f"bare-{years}y.duckdb"
+def _baseline_runs(label: str, runs: int, work: Path, cmd: list[str]) -> list[dict]:
+    """Run a baseline script `runs` times, measured; each run's figures plus the JSON its last stdout line holds."""
     results = []
     for i in range(runs):
-        log(f"bare DuckDB script, {years} y, run {i + 1}/{runs}")
-        m = run_measured([PY, str(HERE / "baseline_bare.py"), "--csv-dir", str(gen), "--csv-dir", str(csv_dir),
-                          "--out", str(out)], cwd=ROOT, log_dir=work / "logs")
+        log(f"{label}, run {i + 1}/{runs}")
+        m = run_measured(cmd, cwd=ROOT, log_dir=work / "logs")
         r = {**m.figures(), "ok": m.returncode == 0}
         if m.returncode == 0:
             r.update(json.loads(m.stdout.strip().splitlines()[-1]))
@@ -257,6 +255,15 @@ def bench_bare(years: int, gen: Path, work: Path, runs: int) -> dict:
             log(f"  FAILED: {m.stderr.strip().splitlines()[-1:]}")
         log(f"  {r['wall_s']:.1f} s, peak tree RSS {r['peak_tree_rss_mb']:.0f} MB")
         results.append(r)
+    return results
+
+
+def bench_bare(years: int, gen: Path, work: Path, runs: int) -> dict:
+    csv_dir = xlsx_as_csv(gen)
+    out = work / f"bare-{years}y.duckdb"
+    results = _baseline_runs(f"bare DuckDB script, {years} y", runs, work,
+                             [PY, str(HERE / "baseline_bare.py"), "--csv-dir", str(gen), "--csv-dir", str(csv_dir),
+                              "--out", str(out)])
     ok = [r for r in results if r["ok"]]
     names = list(ok[0].get("statements_s", {})) if ok else []
     return {"runs": results, **figures_summary(results), "output": str(out),
@@ -266,18 +273,8 @@ def bench_bare(years: int, gen: Path, work: Path, runs: int) -> dict:
 
 def bench_pandas(years: int, gen: Path, work: Path, runs: int) -> dict:
     out = work / f"pandas-{years}y.csv"
-    results = []
-    for i in range(runs):
-        log(f"naive pandas pipeline, {years} y, run {i + 1}/{runs}")
-        m = run_measured([PY, str(HERE / "baseline_pandas.py"), "--submissions", str(gen), "--out", str(out)],
-                         cwd=ROOT, log_dir=work / "logs")
-        r = {**m.figures(), "ok": m.returncode == 0}
-        if m.returncode == 0:
-            r.update(json.loads(m.stdout.strip().splitlines()[-1]))
-        else:
-            log(f"  FAILED: {m.stderr.strip().splitlines()[-1:]}")
-        log(f"  {r['wall_s']:.1f} s, peak tree RSS {r['peak_tree_rss_mb']:.0f} MB")
-        results.append(r)
+    results = _baseline_runs(f"naive pandas pipeline, {years} y", runs, work,
+                             [PY, str(HERE / "baseline_pandas.py"), "--submissions", str(gen), "--out", str(out)])
     return {"runs": results, **figures_summary(results), "output": str(out)}
 
 

@@ -167,3 +167,20 @@ def replay_missing(con: duckdb.DuckDBPyConnection, source: ArchiveSource, archiv
         result.files += len(files)
         result.batches += 1
     return result
+
+
+def ingest_landing(con: duckdb.DuckDBPyConnection, source: ArchiveSource, landing: Path, log: Any) -> Any:
+    """What an ingest step does: refill a lost build database from the archive, ingest what is new in `landing`
+    as one batch, and write the provenance records of the newly archived files. Returns the batch result."""
+    from pipelines import paths
+
+    # A lost build database (deleted, or set aside as damaged) is refilled from the archive first.
+    replayed = replay_missing(con, source, paths.archive_dir(), paths.build_db().parent)
+    if replayed.files:
+        log.warning("build database rebuilt from the archive: %s %s files in %s batches ingested again",
+                    replayed.files, source.kind, replayed.batches)
+    if replayed.missing_content:
+        log.error("archive records without their archived file (not rebuilt): %s", replayed.missing_content[:20])
+    batch = source.ingest(con, landing, paths.archive_dir())
+    record_ingested(con, source, landing, paths.archive_dir())
+    return batch

@@ -4,7 +4,6 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, Metadat
 
 from pipelines.resources import TRANSIENT_RETRY
 from pipelines import paths, rebuild, warehouse
-from pipelines.news import ingest
 
 
 @multi_asset(
@@ -28,16 +27,7 @@ def ingest_news(context: AssetExecutionContext):
     """Archive every new news file under RAW_INPUTS_DIR/news, load its new articles and their claims."""
     source = rebuild.news_source()
     with warehouse.connect() as con:
-        # A lost build database (deleted, or set aside as damaged) is refilled from the archive first.
-        replayed = rebuild.replay_missing(con, source, paths.archive_dir(), paths.build_db().parent)
-        if replayed.files:
-            context.log.warning("build database rebuilt from the archive: %s news files in %s batches ingested "
-                                "again", replayed.files, replayed.batches)
-        if replayed.missing_content:
-            context.log.error("archive records without their archived file (not rebuilt): %s",
-                              replayed.missing_content[:20])
-        batch = ingest.ingest_news(con, paths.news_dir(), paths.archive_dir())
-        rebuild.record_ingested(con, source, paths.news_dir(), paths.archive_dir())
+        batch = rebuild.ingest_landing(con, source, paths.news_dir(), context.log)
         totals = con.execute("""
             select (select count(*) from audit.news_files),
                    (select count(*) from audit.news_files where status = 'rejected'),

@@ -4,7 +4,6 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from pipelines.resources import TRANSIENT_RETRY
 from pipelines import paths, rebuild, warehouse
-from pipelines.submissions import ingest
 
 REFERENCE_DEPS = [AssetKey(["raw", "admin_units_legacy"]), AssetKey(["raw", "admin_units_2025"])]
 
@@ -29,16 +28,7 @@ def ingest_submissions(context: AssetExecutionContext):
     """Archive and load every new submission file under RAW_INPUTS_DIR/submissions as one batch."""
     source = rebuild.submissions_source()
     with warehouse.connect() as con:
-        # A lost build database (deleted, or set aside as damaged) is refilled from the archive first.
-        replayed = rebuild.replay_missing(con, source, paths.archive_dir(), paths.build_db().parent)
-        if replayed.files:
-            context.log.warning("build database rebuilt from the archive: %s submission files in %s batches "
-                                "ingested again", replayed.files, replayed.batches)
-        if replayed.missing_content:
-            context.log.error("archive records without their archived file (not rebuilt): %s",
-                              replayed.missing_content[:20])
-        batch = ingest.ingest(con, paths.submissions_dir(), paths.archive_dir())
-        rebuild.record_ingested(con, source, paths.submissions_dir(), paths.archive_dir())
+        batch = rebuild.ingest_landing(con, source, paths.submissions_dir(), context.log)
         totals = con.execute(
             "select count(*), coalesce(sum(rows_received), 0), coalesce(sum(rows_loaded), 0), "
             "coalesce(sum(rows_quarantined), 0) from audit.submission_files").fetchall()[0]

@@ -308,11 +308,12 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def xlsx_cell_issues(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
+def xlsx_cell_issues(path: Path, sheet_name: str) -> dict[tuple[int, int], tuple[str | None, str]]:
     """Cells of a sheet that hold an Excel error (#REF!, #DIV/0!...) or a formula saved without its value.
 
     calamine reads both as empty cells, which would only say "missing value"; this reads the sheet's XML
-    (already checked by xlsx_refusal) for them. Returns (1-based row, 0-based column) -> what is wrong.
+    (already checked by xlsx_refusal) for them. Returns (1-based row, 0-based column) -> (the error text such as
+    "#REF!", or None for a formula without a value; what is wrong).
     """
     import xml.etree.ElementTree as ET
 
@@ -328,7 +329,7 @@ def xlsx_cell_issues(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
         xml = zf.read(part)
     if b't="e"' not in xml and b"<f" not in xml:
         return {}
-    issues: dict[tuple[int, int], str] = {}
+    issues: dict[tuple[int, int], tuple[str | None, str]] = {}
     for match in _CELL_RE.finditer(xml):
         attrs, body = match.group(1), match.group(2) or b""
         ref = _REF_RE.search(attrs)
@@ -338,10 +339,11 @@ def xlsx_cell_issues(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
         value = re.search(rb"<v>([^<]*)</v>", body)
         if b't="e"' in attrs:
             shown = value.group(1).decode("utf-8", "replace") if value else "error"
-            issues[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = f"Excel error {shown} in cell {cell}"
+            issues[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = (
+                shown, f"Excel error {shown} in cell {cell}")
         elif b"<f" in body and value is None:
             issues[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = (
-                f"formula in cell {cell} was saved without its value (recalculate and save the file in Excel)")
+                None, f"formula in cell {cell} was saved without its value (recalculate and save the file in Excel)")
     return issues
 
 
@@ -393,11 +395,11 @@ def read_xlsx(parsed: ParsedFile) -> list[tuple[int, list[str | None]]] | None:
         issues = {}
         parsed.warnings.append(f"could not look for Excel error cells ({type(exc).__name__})")
     mapped = {pos: raw_headers[pos] for pos in columns.values() if pos < len(raw_headers)}
-    for (row, col), issue in issues.items():
+    for (row, col), (error_text, issue) in issues.items():
         if row - 1 > header_index and col in mapped and row - 1 < len(text_rows):
             cells = text_rows[row - 1]
-            if issue.startswith("Excel error") and col < len(cells):
-                cells[col] = issue.split(" ")[2]  # the error text itself (#REF!...) is the raw value quarantined
+            if error_text is not None and col < len(cells):
+                cells[col] = error_text  # the error itself (#REF!...) is the raw value quarantined
             parsed.cell_issues.setdefault(row, []).append(f'{issue} (column "{mapped[col]}")')
     data = [(i + 1, r) for i, r in enumerate(text_rows) if i > header_index and any(c for c in r)]
     if errors:
