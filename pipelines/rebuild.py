@@ -169,9 +169,10 @@ def replay_missing(con: duckdb.DuckDBPyConnection, source: ArchiveSource, archiv
     return result
 
 
-def ingest_landing(con: duckdb.DuckDBPyConnection, source: ArchiveSource, landing: Path, log: Any) -> Any:
+def ingest_landing(con: duckdb.DuckDBPyConnection, source: ArchiveSource, landing: Path,
+                   log: Any) -> tuple[Any, ReplayResult]:
     """What an ingest step does: refill a lost build database from the archive, ingest what is new in `landing`
-    as one batch, and write the provenance records of the newly archived files. Returns the batch result."""
+    as one batch, and write the provenance records of the newly archived files. Returns (batch result, replay)."""
     from pipelines import paths
 
     # A lost build database (deleted, or set aside as damaged) is refilled from the archive first.
@@ -183,4 +184,4 @@ def ingest_landing(con: duckdb.DuckDBPyConnection, source: ArchiveSource, landin
         log.error("archive records without their archived file (not rebuilt): %s", replayed.missing_content[:20])
     batch = source.ingest(con, landing, paths.archive_dir())
     record_ingested(con, source, landing, paths.archive_dir())
-    return batch
+    return batch, replayed

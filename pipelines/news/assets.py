@@ -27,7 +27,7 @@ def ingest_news(context: AssetExecutionContext):
     """Archive every new news file under RAW_INPUTS_DIR/news, load its new articles and their claims."""
     source = rebuild.news_source()
     with warehouse.connect() as con:
-        batch = rebuild.ingest_landing(con, source, paths.news_dir(), context.log)
+        batch, replayed = rebuild.ingest_landing(con, source, paths.news_dir(), context.log)
         totals = con.execute("""
             select (select count(*) from audit.news_files),
                    (select count(*) from audit.news_files where status = 'rejected'),

@@ -28,7 +28,7 @@ def ingest_submissions(context: AssetExecutionContext):
     """Archive and load every new submission file under RAW_INPUTS_DIR/submissions as one batch."""
     source = rebuild.submissions_source()
     with warehouse.connect() as con:
-        batch = rebuild.ingest_landing(con, source, paths.submissions_dir(), context.log)
+        batch, replayed = rebuild.ingest_landing(con, source, paths.submissions_dir(), context.log)
         totals = con.execute(
             "select count(*), coalesce(sum(rows_received), 0), coalesce(sum(rows_loaded), 0), "
             "coalesce(sum(rows_quarantined), 0) from audit.submission_files").fetchall()[0]
