@@ -54,9 +54,10 @@ def _old_tone_fixes() -> list[tuple[re.Pattern[str], dict[str, str]]]:
 
 _TONE_FIXES = _old_tone_fixes()
 # 'tỷ'/'tỉ', 'sỹ'/'sĩ', 'kỹ'/'kĩ', 'lý'/'lí', 'mỹ'/'mĩ': a single consonant + y as the whole syllable. The pattern
-# starts at the (rare) y so the regex engine skips ahead on it; the consonant before is checked in code.
-_Y_AS_I = re.compile(f"[yỳýỷỹỵ]{NOT_WORD_AFTER}")
+# starts at the (rare) y so the regex engine skips ahead on it, and the lookbehind drops the y's after a vowel
+# ('ngày', 'này', 'quy': 6 of 7) without a Python call; that the consonant starts the syllable is checked in code.
 _Y_CONSONANTS = frozenset("bcdđhklmnstv")
+_Y_AS_I = re.compile(f"[yỳýỷỹỵ](?<=[{''.join(sorted(_Y_CONSONANTS))}].){NOT_WORD_AFTER}")
 _Y_TO_I = dict(zip(_TONES["y"], _TONES["i"]))
 _LETTER = re.compile(WORD_CLASS)
 
@@ -75,14 +76,19 @@ def fold_variants(text: str) -> str:
     out = _lower_same_length(text)
     for pattern, mapping in _TONE_FIXES:
         out = pattern.sub(lambda m, mp=mapping, src=out: _fix_tone(m, mp, src), out)
-    # 'quy', 'chính quy' end on a y too, so most y's stay: find the ones to change, then rebuild only if any.
+    # 'quy', 'chính quy' end on a y too, so most y's stay: find the ones to change, then rebuild only if any,
+    # from slices (a list of every character and its join cost more than the rest of the folding).
     changes = [m.start() for m in _Y_AS_I.finditer(out) if _y_is_i(out, m.start())]
     if not changes:
         return out
-    chars = list(out)
+    pieces = []
+    prev = 0
     for pos in changes:
-        chars[pos] = _Y_TO_I[chars[pos]]
-    return "".join(chars)
+        pieces.append(out[prev:pos])
+        pieces.append(_Y_TO_I[out[pos]])
+        prev = pos + 1
+    pieces.append(out[prev:])
+    return "".join(pieces)
 
 
 def _fix_tone(m: re.Match[str], mapping: dict[str, str], source: str) -> str:
@@ -165,7 +171,9 @@ _ABBREVIATIONS = frozenset({
     "tr", "st", "mr", "ms", "no", "đ.c", "ttg", "ttxvn", "nxb", "đ/ c",
 })
 _BOUNDARY = re.compile(r"([.!?…]+)([\"”’')\]]*)(\s+)|\n\s*")
-_BOUNDARY_START = re.compile(r"[.!?…\n]")  # where a _BOUNDARY match can start
+# Where a _BOUNDARY match can start: the same two conditions written to open on a character class, so the regex
+# engine skips ahead in C and the dots inside numbers ('1.394', '7.4.2021') are never tried.
+_BOUNDARY_START = re.compile(r"[.!?…\n](?:(?<=\n)|[.!?…]*[\"”’')\]]*\s)")
 _TOKEN_BEFORE = re.compile(r"(\S+)$")
 
 
