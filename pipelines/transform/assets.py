@@ -4,10 +4,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from pipelines import paths
+from pipelines import paths, warehouse
+from pipelines.transform import changes
 from pipelines.transform.project import MANIFEST_PATH, dbt_project
 
 SOURCE_ASSETS: dict[str, list[str]] = {}  # dbt source name -> Dagster key when it is not <schema>/<name>
@@ -34,6 +35,28 @@ translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 
 @dbt_assets(manifest=MANIFEST_PATH, project=dbt_project, dagster_dbt_translator=translator, name="dbt_models")
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    """`dbt build` (models and their tests) of whatever models this run selected."""
+    """`dbt build` (models and their tests) of the selected models whose sources changed since the last
+    successful build (pipelines/transform/changes.py); the others are reported unchanged, not rebuilt."""
     os.environ.update(paths.dbt_env())
-    yield from dbt.cli(["build"], context=context).stream()
+    manifest = changes.load_manifest(MANIFEST_PATH)
+    with warehouse.connect() as con:
+        plan = changes.plan_build(con, manifest, paths.DBT_PROJECT_DIR)
+    context.log.info(plan.summary())
+    # Unchanged models first (they are only ever upstream of rebuilt ones), in dependency order, as Dagster
+    # requires of a multi-asset; reported so the reports and publish steps downstream still run.
+    selected = context.selected_asset_keys
+    for uid in plan.unchanged_models:
+        key = translator.get_asset_key(manifest["nodes"][uid])
+        if key in selected:
+            yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key), metadata={
+                "rebuilt": False,
+                "why_not_rebuilt": MetadataValue.text(
+                    "none of its dbt sources changed since the last successful build; the table is as it was"),
+            })
+    if not plan.builds_nothing:
+        args = ["build"] + (["--exclude", " ".join(plan.exclude)] if plan.exclude else [])
+        # raises after streaming when any node failed
+        yield from dbt.cli(args, context=context, target_path=paths.dbt_target_dir()).stream()
+    if selected == context.assets_def.keys:  # a build of the whole project: remember what it was built from
+        with warehouse.connect() as con:
+            changes.record_success(con, plan, context.run_id)
