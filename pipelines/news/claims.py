@@ -275,7 +275,11 @@ def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: in
         start, qualifier = q.start(1), q.group(1)
     item = _Item(n.start, n.end, n.value, denominator, kind, head, detail, end, start, qualifier)
     if head == "person":
-        link = cues.ROLE_LINK.match(folded, end, min(s_end, end + 140))
+        limit = min(s_end, end + 140)
+        role_words = folded[end:limit]
+        # Every role name contains one of these words; most people figures have none after them.
+        link = (cues.ROLE_LINK.match(folded, end, limit) if "trưởng" in role_words or "phó" in role_words or
+                "viên" in role_words or "đtv" in role_words else None)
         if link and not link.group("more"):  # 'đảm nhiệm chức vụ trưởng, phó công an xã' lists roles: no single role
             item.role_link = _role_name(link.group("role"))
             item.role_verb = link.group("verb") or ""

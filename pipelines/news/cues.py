@@ -11,6 +11,10 @@ import re
 from pipelines.news.normalize import UPPER_CHARS
 
 B = r"(?![\wđ])"  # end of word (\w covers Vietnamese letters in Python's re)
+# Searched patterns open on a literal in every alternative, so that the regex engine skips ahead to the places
+# where one can start instead of trying the whole pattern at every offset of the window. A word boundary before a
+# word is therefore written after it: 'sẽ(?<!\wsẽ)' is '\bsẽ' (no letter or digit right before the word); an
+# optional opening group or a lookbehind at the start is moved after the first literal the same way.
 UNIT_WORD = r"(?:xã|phường|thị trấn|đặc khu)"
 UNIT_SEP = r"(?:\s*,\s*|\s+và\s+|\s*/\s*|\s*-\s*)"
 UNIT_LIST = UNIT_WORD + r"(?:" + UNIT_SEP + UNIT_WORD + r")*" + B
@@ -53,7 +57,7 @@ DOC_BEFORE = re.compile(
 DOC_ENDINGS = ("nghị định", "quyết định", "thông tư", "kế hoạch", "chỉ thị", "nghị quyết", "công văn", "đề án", "luật",
                "hướng dẫn", "thông báo", "chương trình", "văn bản", "tờ trình", "báo cáo", "hiệu lệnh", "mã", "số")
 DOC_AFTER = re.compile(r"\s*(?:/\s*(?:\d{2,4}\s*/\s*)?[a-zđ]|-[a-zđ]{2,}/)")
-RATE_LEFT = re.compile(r"(?:\bmỗi|bình quân|trung bình|tối thiểu|tối đa|định mức|theo quy định)\s")
+RATE_LEFT = re.compile(r"(?:mỗi(?<!\wmỗi)|bình quân|trung bình|tối thiểu|tối đa|định mức|theo quy định)\s")
 RATE_RIGHT = re.compile(r"[^,;.\d/]{0,30}(?:/\s*(?:\d[\d.]*\s+|một\s+)?"
                         r"(?:xã|phường|thị trấn|đơn vị|người|trụ sở|công an)"
                         r"|mỗi|một xã|trên một)")
@@ -62,17 +66,17 @@ RANGE_RIGHT = re.compile(r"\s*(?:[-–]|đến|tới)\s*\d")
 RANGE_WORDS = ("-", "–", "đến", "tới")  # what RANGE_LEFT's match ends with
 RANGE_FIRST_CHARS = "-–đt"  # what RANGE_RIGHT's match starts with (after spaces)
 PLAN = re.compile(
-    r"phấn đấu|dự kiến|dự tính|\bsẽ\b|mục tiêu|chỉ tiêu|theo kế hoạch|theo lộ trình|đề xuất|đề nghị|kiến nghị"
-    r"|\bcần\b(?!\s+thơ)|\bnếu\b|giai đoạn (?:1|2|3|i|ii|iii|một|hai|ba)\b"
+    r"phấn đấu|dự kiến|dự tính|sẽ(?<!\wsẽ)\b|mục tiêu|chỉ tiêu|theo kế hoạch|theo lộ trình|đề xuất|đề nghị|kiến nghị"
+    r"|cần(?<!\wcần)\b(?!\s+thơ)|nếu(?<!\wnếu)\b|giai đoạn (?:1|2|3|i|ii|iii|một|hai|ba)\b"
 )
 PLAN_WORDS = ("phấn đấu", "dự kiến", "dự tính", "sẽ", "mục tiêu", "chỉ tiêu", "kế hoạch", "lộ trình", "đề xuất",
               "đề nghị", "kiến nghị", "cần", "nếu", "giai đoạn")
 RATE_WORDS = ("mỗi", "bình quân", "trung bình", "tối thiểu", "tối đa", "định mức", "theo quy định")
-PRESENT_AFTER_PLAN = re.compile(r"đến nay|hiện nay|hiện có|hiện đã|\bđã có|như vậy")
-DATE_PLAN = re.compile(r"so với|lộ trình|kế hoạch|mục tiêu|phấn đấu|dự kiến|dự tính|\bsẽ\b|hạn chót|trước ngày")
+PRESENT_AFTER_PLAN = re.compile(r"đến nay|hiện nay|hiện có|hiện đã|đã có(?<!\wđã có)|như vậy")
+DATE_PLAN = re.compile(r"so với|lộ trình|kế hoạch|mục tiêu|phấn đấu|dự kiến|dự tính|sẽ(?<!\wsẽ)\b|hạn chót|trước ngày")
 CHANGE_LEFT = re.compile(r"(?:tăng|giảm|sáp nhập|nhập|thành lập mới|giải thể)\s*(?:thêm\s*)?$")
 CHANGE_WORDS = ("tăng", "giảm", "nhập", "thành lập mới", "giải thể", "thêm")  # what CHANGE_LEFT's match ends with
-BEFORE_MERGER = re.compile(r"trước (?:khi )?(?:hợp nhất|sáp nhập|sắp xếp)|trước đây|\bcũ\b\s*(?:có|gồm)")
+BEFORE_MERGER = re.compile(r"trước (?:khi )?(?:hợp nhất|sáp nhập|sắp xếp)|trước đây|cũ(?<!\wcũ)\b\s*(?:có|gồm)")
 # A named district or commune ('huyện Hải Hậu', 'huyện miền núi Kỳ Sơn', 'xã Ia Dom'): run on the folded text; the
 # name must be capitalised in the original text (checked in code).
 SUBSCOPE = re.compile(r"(?:huyện|quận|thị xã|thành phố|tp\.?|xã|phường|thị trấn|đặc khu)"
@@ -85,38 +89,43 @@ RIENG = re.compile(r"(?<!\w)riêng\s+(?!(?:đợt|năm|trong|tháng|quý|lần)\
 CLAUSE_OPENS_ON_UNIT = re.compile(r"\s*(?:trong đó,?\s*)?(?:xã|phường|thị trấn|đặc khu)\s+(?!và\b|,)")
 UNIT_OPENINGS = ("trong đó", "xã", "phường", "thị trấn", "đặc khu")  # what CLAUSE_OPENS_ON_UNIT starts with
 PER_UNIT_ALLOCATION = re.compile(
-    r"(?<!công an )(?:các|những)\s+(?:xã|phường|thị trấn)[^,;\d]{0,40}(?:được\s+)?bố trí\s*$")
+    r"(?:các(?<!công an các)|những(?<!công an những))\s+(?:xã|phường|thị trấn)[^,;\d]{0,40}(?:được\s+)?bố trí\s*$")
 # 'của huyện' with no name after it: the district the article is about ('13/13 xã, thị trấn của huyện').
 DISTRICT_RIGHT = re.compile(r"^[^;.]{0,30}(?i:của huyện|toàn huyện|trên địa bàn huyện|của thị xã|của quận|trong huyện)"
                             r"(?!\s+[" + UPPER_CHARS + "])")
 WAVE_SUBSET = re.compile(r"trong (?:số\s+)?\d[\d.]*\s+\S+(?:\s+\S+){0,4}?\s+(?:được điều động|lần này|đợt này)")
 SINGLE_UNIT_SUBJECT = re.compile(
-    r"(?<!\w)(?<!trưởng )(?<!lãnh đạo )công an (?:xã|phường|thị trấn|đặc khu)\s+(?:hiện\s+)?(?:có|gồm)\s*$")
+    r"công an(?<!\wcông an)(?<!trưởng công an)(?<!lãnh đạo công an) (?:xã|phường|thị trấn|đặc khu)\s+(?:hiện\s+)?"
+    r"(?:có|gồm)\s*$")
 
-COMMUNE_CUE = re.compile(r"\bxã\b|phường|thị trấn|cấp xã|chính quy|cơ sở|đặc khu|công an viên")
+COMMUNE_CUE = re.compile(r"xã(?<!\wxã)\b|phường|thị trấn|cấp xã|chính quy|cơ sở|đặc khu|công an viên")
 PROVINCE_LEVEL = re.compile(r"công an (?:tỉnh|thành phố)\s+(?:hiện\s+)?(?:có|gồm)\s*(?:tổng số\s*)?$|toàn lực lượng")
 POLICE_NOUN = r"(?:công an|lực lượng|cán bộ|đồng chí|chiến sĩ|cbcs|\d)"
-REGULAR = re.compile(r"chính quy|cacq|ra mắt|đảm nhiệm|(?:bố trí|điều động|tăng cường)(?:\s+[^\s\d]+){0,3}?\s+"
-                     + POLICE_NOUN)
+# '(?:bố trí|điều động|tăng cường)X' written as 'bố trí X|điều động X|tăng cường X' (the same alternatives in the
+# same order) so that every alternative opens on a literal.
+REGULAR = re.compile(r"chính quy|cacq|ra mắt|đảm nhiệm|"
+                     + "|".join(verb + r"(?:\s+[^\s\d]+){0,3}?\s+" + POLICE_NOUN
+                                for verb in ("bố trí", "điều động", "tăng cường")))
 TRAINING = re.compile(r"tập huấn|bồi dưỡng|đào tạo|huấn luyện")
-INVESTIGATOR = re.compile(r"điều tra viên|\bđtv\b")
+INVESTIGATOR = re.compile(r"điều tra viên|đtv(?<!\wđtv)\b")
 BOTH_LEADERS = re.compile(r"cả trưởng và phó|trưởng và phó trưởng|trưởng và các phó|trưởng, phó trưởng|cả trưởng, phó")
-HEAD_WORD = re.compile(r"\btrưởng\b")
-WAVE = re.compile(r"đợt|\bthêm\b|tăng cường|bổ sung|trao quyết định|lễ ra mắt|tiếp nhận|vừa điều động")
+HEAD_WORD = re.compile(r"trưởng(?<!\wtrưởng)\b")
+WAVE = re.compile(r"đợt|thêm(?<!\wthêm)\b|tăng cường|bổ sung|trao quyết định|lễ ra mắt|tiếp nhận|vừa điều động")
 DEPLOY = re.compile(r"điều động|tăng cường|nhận nhiệm vụ|về nhận công tác")
-CUMULATIVE = re.compile(r"đến nay|tổng số|tổng cộng|nâng tổng|hiện có|hiện nay|toàn bộ|lũy kế|tất cả|\bbố trí\b"
+CUMULATIVE = re.compile(r"đến nay|tổng số|tổng cộng|nâng tổng|hiện có|hiện nay|toàn bộ|lũy kế|tất cả|bố trí(?<!\wbố trí)\b"
                         r"|đến thời điểm (?:này|hiện tại)|tính đến")
 RAISED_TOTAL = re.compile(r"nâng tổng số(?:\s+\S+){0,12}?\s+lên\s*$")
-NEGATION = re.compile(r"\bchưa\b|\bkhông\b")
+NEGATION = re.compile(r"chưa(?<!\wchưa)\b|không(?<!\wkhông)\b")
 SUBSET_TAIL = re.compile(r"^\s*(?:[^\s\d,;]+\s+){0,3}?(?:là\s+(?!(?:điều tra viên|trưởng|phó|công an viên|lãnh đạo"
                          r"|chỉ huy|cán bộ))|có trình độ|có bằng|đạt trình độ|được khen|bị\s|thuộc diện|đạt yêu cầu"
                          r"|đạt loại|xếp loại|tham gia đạt|nữ\b|tham gia (?!(?:\S+\s+){0,3}?(?:lớp|tập huấn|bồi dưỡng"
                          r"|đào tạo|huấn luyện)))")
 PASS_RATE = re.compile(r"đạt yêu cầu|khá|giỏi|xuất sắc|hoàn thành tốt")
-BENEFICIARY = re.compile(r"\bcho\s*$")
+BENEFICIARY = re.compile(r"cho(?<!\wcho)\s*$")
 HQ_CUE = re.compile(r"trụ sở|nơi làm việc|nhà làm việc|làm việc chung|chung với ubnd|làm việc tại ubnd")
 TOTAL_LEFT = re.compile(
-    r"(?:\bcó|gồm|bao gồm|với|tổng số|\bcòn|\blà|trong đó|trong đó có|\(|xuống|lên|tổng cộng)\s*(?:tổng số\s*)?$"
+    r"(?:có(?<!\wcó)|gồm|bao gồm|với|tổng số|còn(?<!\wcòn)|là(?<!\wlà)|trong đó|trong đó có|\(|xuống|lên|tổng cộng)"
+    r"\s*(?:tổng số\s*)?$"
 )
 LIST_LEFT = re.compile(r"^\s*(?:,|;|và|,\s*và|cùng)\s*$")
 DESCRIPTOR_TAIL = re.compile(r"^\s*(?:biên giới|miền núi|vùng cao|vùng sâu|đặc biệt khó khăn|trọng điểm|ven biển"
@@ -138,7 +147,7 @@ HQ_STATUS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("hq_independent", re.compile(r"độc lập|làm việc riêng|trụ sở riêng|riêng biệt")),
     ("hq_completed", re.compile(r"hoàn thành|xây dựng xong|đưa vào sử dụng|đưa vào hoạt động|khánh thành|bàn giao"
                                 r"|đã (?:được )?xây dựng|hoàn thiện và")),
-    ("hq_projects", re.compile(r"(?:được\s+(?:\S+\s+){0,3}?)?đầu tư xây dựng|phê duyệt|chủ trương đầu tư")),
+    ("hq_projects", re.compile(r"được\s+(?:\S+\s+){0,3}?đầu tư xây dựng|đầu tư xây dựng|phê duyệt|chủ trương đầu tư")),
 )
 VERB_END = r"(?:\s+(?:thêm|được|mới|đồng loạt))?\s*$"
 # Verbs right before an HQ figure, by priority: being built, built, planned/approved.
