@@ -53,7 +53,7 @@ class Claim:
 _new_claim = fast_constructor(Claim)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     """A number and the words glued to it."""
 
@@ -130,6 +130,9 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
     sentence_starts = [s for s, _ in sentences]
     dates = [d for d in all_dates if _usable_date(d, article.published, folded, sentences, sentence_starts)]
     date_starts = [d.start for d in dates]
+    # The as-of strings, formatted once per date rather than once per claim.
+    date_isos = [d.iso for d in dates]
+    published_iso = article.published.isoformat() if article.published else None
     mentions = find_province_mentions(text, folded)
     paragraphs = split_paragraphs(text)
     districts = _district_names(text, folded, mentions, province_code)
@@ -178,7 +181,7 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
         for item in items:
             if item.metric is None:
                 continue
-            as_of = _as_of(item.num_start, s_start, s_end, dates, date_starts, para_start, article.published)
+            as_of = _as_of(item.num_start, s_start, s_end, date_isos, date_starts, para_start, published_iso)
             claims.append(_new_claim(item.metric, item.value, item.denominator, _claim_unit_type(item),
                                      item.qualifier, text[item.start:item.end], item.start, item.end, as_of))
     return claims
@@ -223,13 +226,7 @@ def _document_number(n: NumberMention, folded: str, slash_after: bool) -> bool:
     return slash_after and bool(cues.DOC_AFTER.match(folded, n.end))
 
 
-def _next_char(folded: str, pos: int) -> str:
-    """The first non-space character at or after pos ('' at the end): most patterns after a number need a
-    particular one, so testing it first skips the regex."""
-    end = len(folded)
-    while pos < end and folded[pos].isspace():
-        pos += 1
-    return folded[pos] if pos < end else ""
+_HEAD_GROUPS = frozenset(("role", "person", "unit", "hq"))
 
 
 def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: int) -> _Item | None:
@@ -240,12 +237,14 @@ def _make_item(n: NumberMention, text: str, folded: str, s_start: int, s_end: in
     head_end = m.end()
     if head_end == n.end:
         return None
-    pct, den, role, person, unit, hq = m.groups()
-    head, detail = "none", ""
-    for name, group in (("role", role), ("person", person), ("unit", unit), ("hq", hq)):
-        if group:
-            head, detail = name, group
-            break
+    pct, den = m.group("pct", "den")
+    # The head noun's group is the last one matched (the head patterns have no groups of their own); with no head
+    # noun the last group is 'den', 'pct' or none.
+    head = m.lastgroup
+    if head in _HEAD_GROUPS:
+        detail = m.group(head)
+    else:
+        head, detail = "none", ""
     if head == "unit":
         detail, head_end = _trim_named_unit(text, detail, m.start("unit"), m.end("unit"))
     if pct and den:
@@ -355,6 +354,25 @@ class _SentenceContext:
         self._districts = districts
         self._subscopes: list[int] | None = None
         self._district_hit_list: list[int] | None = None
+        # Each item's clause bounds and text windows, computed once: the rules read them several times per figure.
+        # Most sentences have no ';', so their clause is the sentence.
+        self._semicolon = folded.find(";", start, end) != -1
+        self.clause_starts: list[int] = []  # clause start at each item's number
+        self.clause_ends: list[int] = []  # clause end after each item's head
+        self.lefts: list[str] = []
+        self.rights: list[str] = []
+        self.clause_lefts: list[str] = []
+        last = len(items) - 1
+        for i, item in enumerate(items):
+            lo = self.clause_start(item.num_start)
+            hi = self.clause_end(item.end)
+            self.clause_starts.append(lo)
+            self.clause_ends.append(hi)
+            left_bound = lo if i == 0 else max(lo, items[i - 1].end)
+            right_bound = hi if i == last else min(hi, items[i + 1].start)
+            self.lefts.append(folded[left_bound:item.start])
+            self.rights.append(folded[item.end:max(item.end, right_bound)])
+            self.clause_lefts.append(folded[lo:item.start])
 
     # Only figures that got a metric are checked for a sub-area, so these are found on first use.
     @property
@@ -391,51 +409,45 @@ class _SentenceContext:
         return hits
 
     def clause_start(self, pos: int) -> int:
+        if not self._semicolon:
+            return self.start
         cut = self.folded.rfind(";", self.start, pos)
         return self.start if cut == -1 else cut + 1
 
     def clause_end(self, pos: int) -> int:
+        if not self._semicolon:
+            return self.end
         cut = self.folded.find(";", pos, self.end)
         return self.end if cut == -1 else cut
 
     def left(self, i: int) -> str:
         """From the previous item (or the clause start) to this item's evidence start."""
-        item = self.items[i]
-        bound = self.clause_start(item.num_start)
-        if i > 0:
-            bound = max(bound, self.items[i - 1].end)
-        return self.folded[bound:item.start]
+        return self.lefts[i]
 
     def clause_left(self, i: int) -> str:
-        item = self.items[i]
-        return self.folded[self.clause_start(item.num_start):item.start]
+        return self.clause_lefts[i]
 
     def sentence_left(self, i: int) -> str:
         return self.folded[self.start:self.items[i].start]
 
     def right(self, i: int) -> str:
         """From this item's head to the next item (or the clause end)."""
-        item = self.items[i]
-        bound = self.clause_end(item.end)
-        if i + 1 < len(self.items):
-            bound = min(bound, self.items[i + 1].start)
-        return self.folded[item.end:max(item.end, bound)]
+        return self.rights[i]
 
     def right_wide(self, i: int, limit: int = 100) -> str:
         """From this item's head to the clause end, across later items (at most `limit` characters)."""
         item = self.items[i]
-        return self.folded[item.end:min(self.clause_end(item.end), item.end + limit)]
+        return self.folded[item.end:min(self.clause_ends[i], item.end + limit)]
 
     def paragraph_before(self, i: int) -> str:
         return self.folded[self.para_start:self.items[i].start]
 
     def original_clause_left(self, i: int) -> str:
-        item = self.items[i]
-        return self.text[self.clause_start(item.num_start):item.start]
+        return self.text[self.clause_starts[i]:self.items[i].start]
 
     def other_province_before(self, i: int) -> bool:
         item = self.items[i]
-        lo = self.clause_start(item.num_start)
+        lo = self.clause_starts[i]
         codes = {m.code for m in self.mentions if lo <= m.start < item.start}
         return bool(codes) and self.province_code not in codes
 
@@ -474,7 +486,7 @@ def _classify(ctx: _SentenceContext, i: int) -> str | None:
     item = ctx.items[i]
     if item.detail == "lượt":
         return None
-    left, right, clause_left = ctx.left(i), ctx.right(i), ctx.clause_left(i)
+    left, right, clause_left = ctx.lefts[i], ctx.rights[i], ctx.clause_lefts[i]
     if _skip_context(ctx, i, left, right, clause_left):
         return None
     if item.kind == "percent":
@@ -507,11 +519,11 @@ def _skip_context(ctx: _SentenceContext, i: int, left: str, right: str, clause_l
     if ("/" in after or "mỗi" in after or "một" in after) and cues.RATE_RIGHT.match(after):
         return True
     num_start, num_end = item.num_start, item.num_end
-    if "/" in folded[max(ctx.start, num_start - 3):num_start]:
+    if folded.find("/", max(ctx.start, num_start - 3), num_start) != -1:
         return True  # the '1 xã' of '5 cán bộ/ 1 xã' is the rate's divisor
     if left.rstrip().endswith(cues.RANGE_WORDS) and cues.RANGE_LEFT.search(left, max(0, len(left) - 12)):
         return True
-    if _next_char(folded, num_end) in cues.RANGE_FIRST_CHARS and cues.RANGE_RIGHT.match(folded, num_end):
+    if cues.RANGE_RIGHT.match(folded, num_end):  # anchored: fails at once after most numbers
         return True
     if ctx.plans and _is_plan(ctx, start):
         return True
@@ -555,15 +567,15 @@ def _out_of_scope(ctx: _SentenceContext, i: int) -> bool:
     if item.metric == "officers_deployed":
         return False
     if item.metric == "units_with_regular_police" and item.denominator is None and \
-            _deploy(ctx.clause_left(i)):
+            _deploy(ctx.clause_lefts[i]):
         return False
     item_end = item.end
-    window_end = min(ctx.clause_end(item_end), item_end + 100)
+    window_end = min(ctx.clause_ends[i], item_end + 100)
     folded_window = ctx.folded[item_end:window_end]  # lowercase: the words the case-insensitive pattern needs
     if ("huyện" in folded_window or "quận" in folded_window or "thị xã" in folded_window) and \
             cues.DISTRICT_RIGHT.match(ctx.text[item_end:window_end]):
         return True
-    lo = ctx.clause_start(item.num_start)
+    lo = ctx.clause_starts[i]
     sub = [p for p in ctx.subscopes if lo <= p < item.start]
     if sub:
         absolute = sub[-1]
@@ -888,16 +900,17 @@ def _claim_unit_type(item: _Item) -> str | None:
     return None
 
 
-def _as_of(pos: int, s_start: int, s_end: int, dates: list[DateMention], starts: list[int], para_start: int,
-           published: date | None) -> str | None:
+def _as_of(pos: int, s_start: int, s_end: int, isos: list[str | None], starts: list[int], para_start: int,
+           published: str | None) -> str | None:
     """The date stated in the sentence (nearest before, else first after), else the nearest earlier date of
-    the paragraph, else the published date. `dates` are sorted by offset; `starts` are their offsets."""
+    the paragraph, else the published date. `isos` are the usable dates' iso strings, sorted by offset; `starts`
+    are their offsets; `published` is the published date's iso string."""
     i = bisect_left(starts, pos)
     if i > 0 and starts[i - 1] >= s_start:
-        return dates[i - 1].iso
+        return isos[i - 1]
     if i < len(starts) and starts[i] < s_end:
-        return dates[i].iso
+        return isos[i]
     j = bisect_left(starts, s_start)
     if j > 0 and starts[j - 1] >= para_start:
-        return dates[j - 1].iso
-    return published.isoformat() if published else None
+        return isos[j - 1]
+    return published

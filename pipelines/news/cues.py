@@ -64,7 +64,6 @@ RATE_RIGHT = re.compile(r"[^,;.\d/]{0,30}(?:/\s*(?:\d[\d.]*\s+|một\s+)?"
 RANGE_LEFT = re.compile(r"\d\s*(?:[-–]|đến|tới)\s*$")
 RANGE_RIGHT = re.compile(r"\s*(?:[-–]|đến|tới)\s*\d")
 RANGE_WORDS = ("-", "–", "đến", "tới")  # what RANGE_LEFT's match ends with
-RANGE_FIRST_CHARS = "-–đt"  # what RANGE_RIGHT's match starts with (after spaces)
 PLAN = re.compile(
     r"phấn đấu|dự kiến|dự tính|sẽ(?<!\wsẽ)\b|mục tiêu|chỉ tiêu|theo kế hoạch|theo lộ trình|đề xuất|đề nghị|kiến nghị"
     r"|cần(?<!\wcần)\b(?!\s+thơ)|nếu(?<!\wnếu)\b|giai đoạn (?:1|2|3|i|ii|iii|một|hai|ba)\b"
