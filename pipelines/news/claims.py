@@ -173,7 +173,7 @@ def extract_claims(article: Article, province_code: str | None = None) -> list[C
         for i, item in enumerate(items):
             item.metric = _classify(ctx, i)
         _propagate_lists(ctx)
-        if "nâng tổng" in folded[s_start:s_end]:
+        if folded.find("nâng tổng", s_start, s_end) != -1:
             _resolve_raised_totals(ctx)
         for i, item in enumerate(items):
             if item.metric and _out_of_scope(ctx, i):

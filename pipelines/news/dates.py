@@ -231,6 +231,8 @@ _DAY_WORDS = ("ngày", "sáng", "chiều", "tối", "trưa", "đêm", "hôm")
 def _strip_leading_cue(before: str) -> str:
     """`_LEADING_CUE.sub("", before)` without a regex: trailing whitespace, one day word, whitespace."""
     stripped = before.rstrip()
+    if not stripped.endswith(_DAY_WORDS):  # one C call for the usual case
+        return stripped
     for word in _DAY_WORDS:
         if stripped.endswith(word):
             return stripped[:-len(word)].rstrip()

@@ -174,15 +174,18 @@ _BOUNDARY = re.compile(r"([.!?…]+)([\"”’')\]]*)(\s+)|\n\s*")
 # Where a _BOUNDARY match can start: the same two conditions written to open on a character class, so the regex
 # engine skips ahead in C and the dots inside numbers ('1.394', '7.4.2021') are never tried.
 _BOUNDARY_START = re.compile(r"[.!?…\n](?:(?<=\n)|[.!?…]*[\"”’')\]]*\s)")
-_TOKEN_BEFORE = re.compile(r"(\S+)$")
 
 
 def _is_abbreviation(text: str, dot_pos: int) -> bool:
     """True when the '.' at dot_pos closes an abbreviation such as 'TP.' or 'Đ/c.' or an initial 'N.'."""
-    m = _TOKEN_BEFORE.search(text, max(0, dot_pos - 12), dot_pos)
-    if not m:
+    # The last run of non-space characters before the dot, within 12 characters (what the regex '(\S+)$' searched
+    # over that window finds; like '$', it may end before a final newline).
+    window = text[max(0, dot_pos - 12):dot_pos]
+    if window.endswith("\n"):
+        window = window[:-1]
+    if not window or window[-1].isspace():
         return False
-    token = m.group(1).lstrip("(\"“'")
+    token = window.rsplit(None, 1)[-1].lstrip("(\"“'")
     if token.lower() in _ABBREVIATIONS:
         return True
     return len(token) == 1 and token.isupper()
@@ -227,10 +230,10 @@ def _split_sentences(text: str) -> tuple[tuple[int, int], ...]:
 
 def _add_span(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
     segment = text[start:end]
-    stripped = segment.strip()
-    if stripped:
-        start += len(segment) - len(segment.lstrip())
-        spans.append((start, start + len(stripped)))
+    lstripped = segment.lstrip()
+    if lstripped:
+        start += len(segment) - len(lstripped)
+        spans.append((start, start + len(lstripped.rstrip())))
 
 
 def split_paragraphs(text: str) -> list[tuple[int, int]]:

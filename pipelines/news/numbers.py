@@ -202,9 +202,12 @@ class NumberMention:
     in_words: bool
 
 
-# '\d\d*' rather than '\d+': a pattern opening on a character class lets the regex engine skip ahead fast.
 _new_number = fast_constructor(NumberMention)
-_DIGIT_TOKEN = re.compile(r"\d\d*(?:[.,]\d+)*")  # preceded by '/', '.' or ',' is checked in code
+# Opening on a character class ('\d', not a lookbehind) lets the regex engine skip ahead fast. Tokens preceded by
+# '/', '.' or ',' ('7/4/2021', '1.394') are not numbers: the lookbehind after the first digit rejects them, and
+# every later digit of them (preceded by a digit, '.' or ','), inside the regex engine. A token never starts right
+# after a digit anyway, since the previous token would have taken that digit.
+_DIGIT_TOKEN = re.compile(r"\d(?<![/.,\d]\d)\d*(?:[.,]\d+)*")
 _MULTIPLIER_AFTER = re.compile(r"\s+(nghìn|ngàn|triệu)" + NOT_WORD_AFTER)
 _NUMBER_WORDS = sorted(set(DIGITS) | {"mười", "mươi", "trăm", "linh", "lẻ"} | set(MULTIPLIERS), key=len,
                        reverse=True)
@@ -235,13 +238,11 @@ def find_numbers(text: str, folded: str | None = None) -> list[NumberMention]:
     found: list[NumberMention] = []
     multipliers = "nghìn" in folded or "ngàn" in folded or "triệu" in folded
     for m in _DIGIT_TOKEN.finditer(folded):
-        start = m.start()
-        if start > 0 and folded[start - 1] in "/.,":
-            continue
-        value = parse_number(m.group(0))
+        token = m.group()
+        value = float(token) if token.isdigit() else parse_number(token)  # most tokens are plain digits
         if value is None:
             continue
-        end = m.end()
+        start, end = m.span()
         mult = _MULTIPLIER_AFTER.match(folded, end) if multipliers else None
         if mult:
             value *= MULTIPLIERS[mult.group(1)]

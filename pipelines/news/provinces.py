@@ -45,10 +45,14 @@ _SUBUNIT_BEFORE = re.compile(
     r"|làng|trường|bệnh viện|khách sạn|công ty|nhà máy|sông|cầu|chợ)|\bx\.|\bp\.)\s+$"
 )
 _WEAK_BEFORE = re.compile(r"\bthị xã\s+$")
+# A word boundary before a word is written as a lookbehind after it ('ca(?<!\wca)' is '\bca'), so that every
+# alternative opens on a literal and a search skips ahead to where one can start instead of trying every offset.
 _STRONG_BEFORE = re.compile(
-    r"(?:\bcông an|\bcong an|\bca)\s+(?:tỉnh|tinh|thành phố|thanh pho|tp\.?|thủ đô|thu do)?\s*$"
+    r"(?:công an(?<!\wcông an)|cong an(?<!\wcong an)|ca(?<!\wca))\s+"
+    r"(?:tỉnh|tinh|thành phố|thanh pho|tp\.?|thủ đô|thu do)?\s*$"
 )
-_PROVINCE_BEFORE = re.compile(r"(?:\btỉnh|\bthành phố|\btp\.?|\bthủ đô|địa bàn|toàn tỉnh)\s*$")
+_PROVINCE_BEFORE = re.compile(r"(?:tỉnh(?<!\wtỉnh)|thành phố(?<!\wthành phố)|tp(?<!\wtp)\.?|thủ đô(?<!\wthủ đô)|địa bàn"
+                              r"|toàn tỉnh)\s*$")
 # What the 'before' patterns' matches end with (whitespace stripped): a cheap test before each regex.
 _SUBUNIT_ENDINGS = ("xã", "phường", "huyện", "quận", "thị trấn", "thôn", "ấp", "bản", "phố", "đường", "khóm", "làng",
                     "trường", "bệnh viện", "khách sạn", "công ty", "nhà máy", "sông", "cầu", "chợ", "x.", "p.")
@@ -218,11 +222,13 @@ _NAME_SEPARATORS = re.compile(r"[\s.\-–—]+")
 
 
 def _capitalised(span: str) -> bool:
-    words = [w for w in _NAME_SEPARATORS.split(span) if w]
-    return all(w[0].isupper() or w[0].isdigit() for w in words)
+    for word in _NAME_SEPARATORS.split(span):
+        if word and not (word[0].isupper() or word[0].isdigit()):
+            return False
+    return True
 
 
-_CITY_BEFORE = re.compile(r"(?:\bthành phố|\btp\.?)\s*$")
+_CITY_BEFORE = re.compile(r"(?:thành phố(?<!\wthành phố)|tp(?<!\wtp)\.?)\s*$")
 _BLOCK_AFTER_RE = {k: re.compile(r"\s+(?:" + "|".join(v) + r")\b") for k, v in _BLOCK_AFTER.items()}
 _BLOCK_BEFORE_RE = {k: re.compile(r"\b(?:" + "|".join(v) + r")\s+$") for k, v in _BLOCK_BEFORE.items()}
 
