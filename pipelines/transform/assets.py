@@ -54,7 +54,9 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
                     "none of its dbt sources changed since the last successful build; the table is as it was"),
             })
     if not plan.builds_nothing:
-        args = ["build"] + (["--exclude", " ".join(plan.exclude)] if plan.exclude else [])
+        # A full build also rebuilds the incremental models from scratch: the project may have changed how they
+        # are computed. An incremental one appends only what is new to them (fct_staffing_snapshot, ...).
+        args = ["build"] + (["--exclude", " ".join(plan.exclude)] if plan.exclude else ["--full-refresh"])
         # raises after streaming when any node failed
         yield from dbt.cli(args, context=context, target_path=paths.dbt_target_dir()).stream()
     if selected == context.assets_def.keys:  # a build of the whole project: remember what it was built from

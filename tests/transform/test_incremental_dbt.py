@@ -102,7 +102,7 @@ def test_fingerprint_sees_a_changed_value_and_cancelling_duplicates(tmp_path) ->
     assert changes.source_fingerprints(duckdb.connect(), manifest) == {"source.p.s.t": "missing"}
 
 
-MART_TABLES = ["marts.fct_staffing_snapshot", "marts.mart_province_staffing", "marts.mart_facility_summary",
+MART_TABLES = ["marts.fct_staffing_snapshot", "marts.fct_facility_status", "marts.mart_province_staffing", "marts.mart_facility_summary",
                "marts.mart_submission_completeness", "marts.mart_staffing_outliers", "marts.fct_news_claim",
                "marts.mart_claim_reconciliation", "ref.dim_commune", "ref.bridge_commune_2025"]
 
@@ -138,6 +138,15 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path) -> None:
     subprocess.run([sys.executable, "-m", "pipelines.submissions.generate", "--from", "2026-11", "--to", "2026-11",
                     "--provinces", "04", "--out", str(raw / "submissions"), "--seed", "3", "--missing-rate", "0",
                     "--resubmit-rate", "0", "--xlsx-share", "0"], check=True, cwd=REPO, capture_output=True)
+    # and a corrected version of a file loaded in the first run: it supersedes the rows of the first version
+    first_version = raw / "submissions" / "34_2025-05.csv"
+    lines = first_version.read_bytes().split(b"\n")
+    row = next(i for i, line in enumerate(lines) if line.startswith(b"1,"))
+    fields = lines[row].split(b",")
+    fields[2] = str(int(fields[2]) + 7).encode()  # "Công an chính quy" of unit 1
+    lines[row] = b",".join(fields)
+    (raw / "submissions" / "34_2025-05_v2.csv").write_bytes(b"\n".join(lines))
+    corrected_unit = fields[8].decode()
     second = run_refresh(data, raw)
     assert second.returncode == 0, second.stderr[-3000:]
     built, _ = _dbt_results(data)
@@ -146,6 +155,10 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path) -> None:
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from marts.mart_province_staffing where period = '2026-11'"
                            ).fetchone()[0] == 1
+        rows = con.execute("select regular_officers, source_file_name from marts.fct_staffing_snapshot "
+                           "where period = '2025-05' and province_code = '34' and unit_code = ?",
+                           [corrected_unit]).fetchall()
+        assert rows == [(int(fields[2]), "34_2025-05_v2.csv")]
 
     results_written = _dbt_results(data)[1]
     third = run_refresh(data, raw)

@@ -1,6 +1,20 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    post_hook="delete from {{ this }} where source_file_id not in (select file_id from {{ ref('stg_submission_files') }} where status = 'accepted')"
+) }}
+-- depends_on: {{ ref('stg_submission_files') }}
 -- HQ status of every unit per submitted period.
+-- Incremental: a build appends only the rows of accepted files this table does not hold yet, then the post-hook
+-- deletes the rows of files that are no longer the accepted one of their province-period (superseded by a newer
+-- version that arrived since). Each province-period has one accepted file, so the result equals a full rebuild
+-- (tests/transform/test_incremental_dbt.py compares the two); the work is the new files' rows, not the history.
+-- A changed dbt project rebuilds it in full (`--full-refresh`, pipelines/transform/changes.py).
 with current_rows as (
     select * from {{ ref('int_current_submission_rows') }}
+    {% if is_incremental() %}
+    where file_id not in (select distinct source_file_id from {{ this }})
+    {% endif %}
 )
 
 select

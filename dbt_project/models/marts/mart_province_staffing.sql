@@ -91,7 +91,7 @@ select
     provinces.province_name,
     combined.period,
     combined.period_start,
-    expected.units_expected,
+    cast(expected.units_expected as bigint)                                         as units_expected,
     round(combined.units_reported, 6)                                               as units_reported,
     round(combined.units_with_regular_police, 6)                                    as units_with_regular_police,
     round(100.0 * combined.units_with_regular_police / nullif(expected.units_expected, 0), 2)

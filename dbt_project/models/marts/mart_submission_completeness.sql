@@ -58,7 +58,7 @@ select
     coalesce(p.files_rejected, 0)                                        as files_rejected,
     p.first_accepted_at,
     p.last_received_at,
-    coalesce(p.rows_quarantined_current, 0)                              as rows_quarantined_current
+    cast(coalesce(p.rows_quarantined_current, 0) as bigint)              as rows_quarantined_current
 from expected
 left join per_province_period as p
     on p.province_code = expected.province_code and p.period = expected.period
