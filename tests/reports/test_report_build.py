@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import zipfile
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -297,6 +299,62 @@ def test_safe_text_and_set_cell_cover_every_trigger():
             assert cell.value == text
     xlsx.set_cell(ws, 10, 1, "x\x00y\x07")  # characters XLSX cannot hold are dropped, not fatal
     assert ws.cell(row=10, column=1).value == "xy"
+
+
+EDGE_ROWS = [
+    {"t": "=1+1", "i": 3, "d": Decimal("2.5"), "p": 97.25, "day": date(2025, 6, 30),
+     "at": datetime(2025, 7, 4, 23, 30, tzinfo=timezone.utc)},
+    {"t": "#N/A", "i": 2.0000001, "d": float("nan"), "p": 0, "day": None, "at": datetime(2025, 7, 5, 8, 0)},
+    {"t": "  a < b & c > d  ", "i": 2.4, "d": True, "p": None, "day": date(1900, 2, 1), "at": None},
+    {"t": "", "i": -7, "d": 1e20, "p": 12, "day": None, "at": None},
+    {"t": 17, "i": None, "d": -0.1, "p": 3.5, "day": None, "at": None},
+    {"t": "Xã\r\nmới\t", "i": 10**12, "d": 0.30000000000000004, "p": 100, "day": None, "at": None},
+]
+EDGE_COLUMNS = [xlsx.col("Tên", "t"), xlsx.col("=Số", "i", "int"), xlsx.col("Thập phân", "d", "dec"),
+                xlsx.col("Tỷ lệ", "p", "pct"), xlsx.col("Ngày", "day", "date"), xlsx.col("Lúc", "at", "datetime")]
+
+
+def edge_sheet_xml(path: Path, workbook: openpyxl.Workbook) -> str:
+    xlsx.write_sheet(workbook, "Tỉnh", EDGE_COLUMNS, EDGE_ROWS, frozen_columns=1)
+    workbook.save(path)
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def normal_workbook() -> openpyxl.Workbook:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    return wb
+
+
+def test_streamed_rows_are_the_xml_openpyxl_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The report's workbook streams pre-rendered rows; they must be the bytes openpyxl's own cell writer produces
+    for the same cells, whether openpyxl writes them from a write-only or a normal workbook."""
+    normal = edge_sheet_xml(tmp_path / "normal.xlsx", normal_workbook())
+    with monkeypatch.context() as m:
+        m.setattr(xlsx, "LXML", True)  # the fallback: openpyxl's cell writer in the write-only workbook
+        fallback = edge_sheet_xml(tmp_path / "fallback.xlsx", openpyxl.Workbook(write_only=True))
+
+    def no_cell_writer(*args, **kwargs):
+        raise AssertionError("the streamed path must not go through openpyxl's per-cell writer")
+
+    with monkeypatch.context() as m:
+        m.setattr(openpyxl.worksheet._writer, "write_cell", no_cell_writer)
+        streamed = edge_sheet_xml(tmp_path / "streamed.xlsx", openpyxl.Workbook(write_only=True))
+    assert streamed == fallback == normal
+    ws = openpyxl.load_workbook(tmp_path / "streamed.xlsx")["Tỉnh"]
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:F7" and ws.row_dimensions[1].height == 32
+    assert ws["A1"].font.b and ws["B1"].value == "'=Số" and ws["B1"].quotePrefix and ws["B1"].font.b
+    assert [ws.cell(row=r, column=1).value for r in range(2, 8)] == [
+        "'=1+1", "#N/A", "  a < b & c > d  ", None, "17", "Xã\nmới\t"]  # XML reads the CR back as LF
+    assert all(ws.cell(row=r, column=1).data_type == "s" for r in (2, 3, 4, 6, 7))
+    assert ws["A2"].quotePrefix and not ws["A3"].quotePrefix
+    assert [ws.cell(row=r, column=2).value for r in range(2, 8)] == [3, 2, 2.4, -7, None, 10**12]
+    assert ws["C2"].value == 2.5 and ws["C4"].value is True and ws["C2"].number_format == "#,##0.00"
+    assert ws["D2"].value == pytest.approx(0.9725) and ws["D2"].number_format == "0.0%"
+    assert ws["E2"].value == datetime(2025, 6, 30) and ws["E2"].number_format == "dd/mm/yyyy"
+    assert ws["F2"].value == datetime(2025, 7, 5, 6, 30)  # UTC shown in Vietnam time
+    assert ws["F3"].number_format == "dd/mm/yyyy hh:mm"
 
 
 # --- news claims ---------------------------------------------------------------------------------------------
