@@ -356,16 +356,18 @@ class _SentenceContext:
         self._district_hit_list: list[int] | None = None
         # Each item's clause bounds and text windows, computed once: the rules read them several times per figure.
         # Most sentences have no ';', so their clause is the sentence.
-        self._semicolon = folded.find(";", start, end) != -1
+        self._semicolon = semicolon = folded.find(";", start, end) != -1
         self.clause_starts: list[int] = []  # clause start at each item's number
         self.clause_ends: list[int] = []  # clause end after each item's head
         self.lefts: list[str] = []
         self.rights: list[str] = []
         self.clause_lefts: list[str] = []
         last = len(items) - 1
+        lo, hi = start, end
         for i, item in enumerate(items):
-            lo = self.clause_start(item.num_start)
-            hi = self.clause_end(item.end)
+            if semicolon:
+                lo = self.clause_start(item.num_start)
+                hi = self.clause_end(item.end)
             self.clause_starts.append(lo)
             self.clause_ends.append(hi)
             left_bound = lo if i == 0 else max(lo, items[i - 1].end)

@@ -164,10 +164,10 @@ def _mentions(text: str) -> tuple[ProvinceMention, ...]:
     found = []
     consumed = 0
     first_words = table.by_first_word
-    for m in _CAPITAL_WORD.finditer(text):
-        start, word_end = m.span()
-        candidates = first_words.get(folded[start:word_end])  # most capitalised words start no name: test first
-        if not candidates or start < consumed or (start and text[start - 1].isalnum()):
+    # Most capitalised words start no name: one comprehension keeps the few whose folded form starts an alias.
+    spans = [m.span() for m in _CAPITAL_WORD.finditer(text)]
+    for start, word_end, candidates in [(s, e, c) for s, e in spans if (c := first_words.get(folded[s:e]))]:
+        if start < consumed or (start and text[start - 1].isalnum()):
             continue
         hit = _match_at(folded, start, word_end, candidates, table, plain)
         if hit is None:
