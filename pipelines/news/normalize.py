@@ -170,10 +170,10 @@ _ABBREVIATIONS = frozenset({
     "tp", "đ/c", "đc", "ths", "th.s", "ts", "pgs", "gs", "bs", "ks", "cn", "v.v", "vv", "tt", "p", "q", "tx", "x",
     "tr", "st", "mr", "ms", "no", "đ.c", "ttg", "ttxvn", "nxb", "đ/ c",
 })
-_BOUNDARY = re.compile(r"([.!?…]+)([\"”’')\]]*)(\s+)|\n\s*")
-# Where a _BOUNDARY match can start: the same two conditions written to open on a character class, so the regex
-# engine skips ahead in C and the dots inside numbers ('1.394', '7.4.2021') are never tried.
-_BOUNDARY_START = re.compile(r"[.!?…\n](?:(?<=\n)|[.!?…]*[\"”’')\]]*\s)")
+# A sentence boundary: a run of '.!?…', closing quotes or brackets, and whitespace; or a line break and the
+# whitespace after it. Written to open on a character class so that the regex engine skips ahead in C (the dots
+# inside numbers, '1.394', '7.4.2021', fail at once); the parts of a punctuation match are told apart in code.
+_BOUNDARY = re.compile(r"[.!?…\n](?:(?<=\n)\s*|[.!?…]*[\"”’')\]]*\s+)")
 
 
 def _is_abbreviation(text: str, dot_pos: int) -> bool:
@@ -212,13 +212,15 @@ def _split_sentences(text: str) -> tuple[tuple[int, int], ...]:
     """
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in finditer_at(_BOUNDARY, text, (c.start() for c in _BOUNDARY_START.finditer(text))):
-        if m.group(1) is not None:
-            end = m.start(3)
-            hard = "\n" in m.group(3)
+    for m in _BOUNDARY.finditer(text):
+        boundary = m.group()
+        if boundary[0] != "\n":
+            mark = boundary.rstrip()  # the punctuation and closing quotes; the whitespace follows
+            end = m.start() + len(mark)
+            hard = "\n" in boundary[len(mark):]
             if not hard and not _starts_sentence(text, m.end()):
                 continue
-            if not hard and m.group(1) == "." and not m.group(2) and _is_abbreviation(text, m.start(1)):
+            if not hard and mark == "." and _is_abbreviation(text, m.start()):
                 continue
         else:
             end = m.start()
