@@ -30,6 +30,9 @@ def _instance():
 
 def refresh() -> int:
     """Run the whole refresh once; non-zero exit when any step or blocking check failed."""
+    from pipelines.quality import gx_worker
+
+    gx_worker.prestart()  # GX imports in its own process while this one imports Dagster and ingests
     from pipelines.definitions import defs
 
     from pipelines import runs

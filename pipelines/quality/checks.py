@@ -5,6 +5,9 @@
   blocking until it is fixed or superseded by a resubmission) and never re-validates passed history.
 * `warehouse_gate` validates every other suite in one step after dbt (one GX session, one Data Docs build).
 
+GX itself runs in a worker process (gx_worker.py) that the refresh starts first thing, so that importing GX (5-7 s)
+overlaps the rest of the start-up instead of delaying the gate; this module never imports GX.
+
 A suite's check fails with ERROR severity (blocking: reports and publishing do not run) when an error-severity
 expectation fails, and with WARN severity (reported, not blocking) when only warn-severity ones fail.
 Every outcome is appended to audit.quality_results.
@@ -27,7 +30,7 @@ from dagster import (
 )
 
 from pipelines import paths, warehouse
-from pipelines.quality import gx_runner
+from pipelines.quality import gx_runner, gx_worker
 from pipelines.transform.project import MANIFEST_PATH
 
 BATCH_SUITE = "submission_batch"
@@ -37,7 +40,8 @@ _RUN_RESULTS: dict[str, list[gx_runner.SuiteResult]] = {}
 
 
 def _suites() -> dict[str, gx_runner.SuiteSpec]:
-    return gx_runner.load_suites(paths.expectations_dir())
+    # Expectation types are checked against GX by the worker that validates them (GX is not imported here).
+    return gx_runner.load_suites(paths.expectations_dir(), check_types=False)
 
 
 def _dbt_relations() -> set[str]:
@@ -106,13 +110,6 @@ def _check_result(result: gx_runner.SuiteResult, docs: Path | None) -> AssetChec
     return AssetCheckResult(passed=not failed, severity=severity, metadata=metadata)
 
 
-def _build_docs(results: list[gx_runner.SuiteResult], run_id: str) -> Path | None:
-    try:
-        return gx_runner.build_data_docs(results, paths.quality_docs_dir(), run_id=run_id)
-    except Exception:  # docs are a convenience; a docs failure must not change the gate's verdict
-        return None
-
-
 @asset_check(
     asset=AssetKey(["raw", "submission_rows"]),
     name=_check_name(BATCH_SUITE),
@@ -128,7 +125,8 @@ def submission_batch_gate(context: AssetCheckExecutionContext) -> AssetCheckResu
         pending = con.execute(
             "select list(file_id) from audit.submission_files "
             "where status = 'accepted' and quality_status is distinct from 'passed'").fetchall()[0][0] or []
-        result = gx_runner.validate(con, suite)
+    (result,), docs = gx_worker.validate_suites(paths.build_db(), [suite.path], docs_dir=paths.quality_docs_dir(),
+                                                run_id=context.run.run_id)
     _store([result], context.run.run_id)
     checked_at = datetime.now(timezone.utc)
     with warehouse.connect() as con:
@@ -136,7 +134,6 @@ def submission_batch_gate(context: AssetCheckExecutionContext) -> AssetCheckResu
                     "where list_contains(?, file_id)",
                     ["passed" if result.success else "failed", checked_at, pending])
     _RUN_RESULTS[context.run.run_id] = [result]
-    docs = _build_docs([result], context.run.run_id)
     context.log.info("submission batch: %s files, %s rows, success=%s", len(pending), result.rows_validated,
                      result.success)
     check = _check_result(result, docs)
@@ -160,12 +157,10 @@ def _warehouse_suites() -> list[gx_runner.SuiteSpec]:
 )
 def warehouse_gate(context: AssetCheckExecutionContext):
     suites = _warehouse_suites()
-    results: list[gx_runner.SuiteResult] = []
-    with warehouse.connect(read_only=True) as con:
-        for suite in suites:
-            results.append(gx_runner.validate(con, suite))
+    results, docs = gx_worker.validate_suites(
+        paths.build_db(), [suite.path for suite in suites], docs_dir=paths.quality_docs_dir(),
+        run_id=context.run.run_id, earlier_results=_RUN_RESULTS.pop(context.run.run_id, []))
     _store(results, context.run.run_id)
-    docs = _build_docs(_RUN_RESULTS.pop(context.run.run_id, []) + results, context.run.run_id)
     for suite, result in zip(suites, results):
         check = _check_result(result, docs)
         yield AssetCheckResult(asset_key=_key(suite.table), check_name=_check_name(suite.name),

@@ -40,6 +40,10 @@ ALLOWED_INTERPOLATIONS: dict[tuple[str, str], str] = {
     ("pipelines/reference/admin_units.py", "sql"): "_query callers pass constant SQL (package SQLite, read-only)",
     ("pipelines/reports/queries.py", "sql"): "report queries are module constants; values bound as params",
     ("pipelines/rebuild.py", "source.audit_table"): "ArchiveSource audit table: a constant per source",
+    ("pipelines/transform/changes.py", "schema"): "dbt source schema from the project's own manifest, quoted",
+    ("pipelines/transform/changes.py", "table"): "dbt source identifier from the project's own manifest, quoted",
+    ("pipelines/transform/changes.py", "STATE_TABLE"): "module constant",
+    ("pipelines/transform/changes.py", "STATE_DDL"): "module constant",
 }
 
 

@@ -1,0 +1,173 @@
+"""Great Expectations in a worker process, started when a refresh starts, so its import is not on the critical path.
+
+Importing GX costs 5-7 s of CPU (it pulls in scipy.stats, altair, sqlalchemy, ...), paid by every refresh, in the
+step that needs it first. `python -m pipelines.cli refresh` starts this worker before it even imports Dagster
+(:func:`prestart`): GX then imports on the second core while the main process imports Dagster, loads the
+definitions and ingests. The gates hand the worker the build database path and the suite files and get the
+:class:`~pipelines.quality.gx_runner.SuiteResult` objects back; the worker also writes the GX Data Docs. A run that
+did not prestart it (the UI's run worker, tests) starts it on first use: same results, the import is just not
+hidden then. The main process never imports GX.
+
+The worker opens the build database read-only for each request; the main process holds no connection to it while
+a gate runs (DuckDB allows one writing process, or several reading ones).
+
+Protocol: one JSON request per line on the worker's stdin, one JSON reply per line on its original stdout (what
+GX or anything else prints goes to stderr). Results travel pickled (base64) inside the reply. If the worker dies,
+the call raises :class:`GxWorkerError` naming its exit code and the next call starts a new one; it exits by itself
+when its stdin closes (the refresh ended or was killed).
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import json
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+__all__ = ["GxWorkerError", "prestart", "validate_suites", "shutdown"]
+
+
+class GxWorkerError(RuntimeError):
+    """The worker failed (its traceback is in the message) or died."""
+
+
+class _Client:
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:
+        if self._alive():
+            return
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.quality.gx_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True, encoding="utf-8",
+            env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+        )
+
+    def call(self, request: Mapping[str, Any]) -> Any:
+        with self._lock:
+            self._start()
+            proc = self._proc
+            assert proc is not None and proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write(json.dumps(request) + "\n")
+                proc.stdin.flush()
+                line = proc.stdout.readline()
+            except (BrokenPipeError, OSError) as exc:
+                line = ""
+                cause: Exception | None = exc
+            else:
+                cause = None
+            if not line:
+                code = proc.wait(timeout=10)
+                self._proc = None
+                raise GxWorkerError(f"the GX worker process exited (code {code}) before answering") from cause
+            reply = json.loads(line)
+            if not reply.get("ok"):
+                raise GxWorkerError(reply.get("error") or "the GX worker failed")
+            return pickle.loads(base64.b64decode(reply["result"]))
+
+    def close(self) -> None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin:
+                proc.stdin.close()
+            proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+
+
+_CLIENT = _Client()
+atexit.register(_CLIENT.close)
+
+
+def prestart() -> None:
+    """Start the worker now (it imports GX in the background); cheap and idempotent."""
+    _CLIENT.start()
+
+
+def shutdown() -> None:
+    _CLIENT.close()
+
+
+def validate_suites(db: Path, suites: Sequence[Path], params: Mapping[str, Any] | None = None, *,
+                    docs_dir: Path | None = None, run_id: str | None = None,
+                    earlier_results: Sequence[Any] = ()) -> tuple[list[Any], Path | None]:
+    """Validate the suite files against the database (read-only) in the worker.
+
+    Returns the SuiteResults (in the order of ``suites``) and, when ``docs_dir`` is given, the Data Docs index
+    written for ``earlier_results`` + these results (None when the docs failed: they never change a verdict).
+    """
+    request = {
+        "db": str(db),
+        "suites": [str(p) for p in suites],
+        "params": dict(params or {}),
+        "docs_dir": str(docs_dir) if docs_dir else None,
+        "run_id": run_id,
+        "earlier": base64.b64encode(pickle.dumps(list(earlier_results))).decode("ascii"),
+    }
+    results, docs = _CLIENT.call(request)
+    return results, (Path(docs) if docs else None)
+
+
+# --- the worker side ----------------------------------------------------------------------------------------
+
+def _handle(request: Mapping[str, Any]) -> tuple[list[Any], str | None]:
+    from pipelines import warehouse
+    from pipelines.quality import gx_runner
+
+    suites = [gx_runner.load_suite(path) for path in request["suites"]]
+    with warehouse.connect(Path(request["db"]), read_only=True) as con:
+        results = gx_runner.validate_all(con, suites, request.get("params") or None)
+    docs = None
+    if request.get("docs_dir"):
+        earlier = pickle.loads(base64.b64decode(request["earlier"]))
+        try:
+            docs = str(gx_runner.build_data_docs(earlier + results, Path(request["docs_dir"]),
+                                                 run_id=request.get("run_id")))
+        except Exception:  # docs are a convenience; a docs failure must not change the gate's verdict
+            traceback.print_exc(file=sys.stderr)
+    return results, docs
+
+
+def _serve() -> int:
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # anything printed (GX, warnings) goes to stderr, never into the replies
+    sys.stdout = sys.stderr
+    from pipelines.quality import gx_runner
+
+    gx_runner.get_session()  # import GX and build the session now, while the refresh does other work
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            result = _handle(json.loads(line))
+            reply = {"ok": True, "result": base64.b64encode(pickle.dumps(result)).decode("ascii")}
+        except Exception:
+            reply = {"ok": False, "error": traceback.format_exc()}
+        protocol.write(json.dumps(reply) + "\n")
+        protocol.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_serve())
