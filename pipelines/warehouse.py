@@ -96,7 +96,8 @@ def _open_with_retry(path: Path, read_only: bool, wait_seconds: float = LOCK_WAI
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only,
+                                  config={"memory_limit": paths.duckdb_memory_limit()})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or is_corruption(exc) or time.monotonic() > deadline:
                 raise

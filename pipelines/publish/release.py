@@ -52,7 +52,7 @@ def build_release_file(build_db: Path, target: Path, release_id: str, run_id: st
     """Copy the published schemas of the build database into a new file at `target`; returns table row counts."""
     if target.exists():
         target.unlink()
-    con = duckdb.connect(str(target))
+    con = duckdb.connect(str(target), config={"memory_limit": paths.duckdb_memory_limit()})
     counts: dict[str, int] = {}
     try:
         con.execute("attach ? as build (read_only)", [str(build_db)])
@@ -97,7 +97,10 @@ def clean_leftovers(published: Path | None = None) -> list[Path]:
     published = published or paths.published_db()
     removed = []
     for partial in paths.releases_dir().glob(".warehouse-*.partial*"):
-        partial.unlink(missing_ok=True)
+        if partial.is_dir() and not partial.is_symlink():  # DuckDB's spill folder (<file>.tmp) of a killed build
+            shutil.rmtree(partial, ignore_errors=True)
+        else:
+            partial.unlink(missing_ok=True)
         removed.append(partial)
     for tmp in published.parent.glob(f".{published.name}.*.tmp"):
         pid = tmp.name[len(published.name) + 2:-len(".tmp")]

@@ -34,6 +34,11 @@ from typing import Any, Mapping, Sequence
 __all__ = ["GxWorkerError", "prestart", "validate_suites", "shutdown"]
 
 
+# Rows per GX frame: 150k rows of the widest fact (24 columns) keep the worker under ~0.7 GB while GX evaluates a
+# frame; 250k took it to 1 GB. More frames cost GX's fixed cost per frame (about 20 ms per expectation) more often.
+BATCH_ROWS = 150_000
+
+
 class GxWorkerError(RuntimeError):
     """The worker failed (its traceback is in the message) or died."""
 
@@ -136,8 +141,11 @@ def _handle(request: Mapping[str, Any]) -> tuple[list[Any], str | None]:
     from pipelines.quality import gx_runner
 
     suites = [gx_runner.load_suite(path) for path in request["suites"]]
+    results = []
     with warehouse.connect(Path(request["db"]), read_only=True) as con:
-        results = gx_runner.validate_all(con, suites, request.get("params") or None)
+        for suite in suites:
+            results += gx_runner.validate_all(con, [suite], request.get("params") or None, batch_rows=BATCH_ROWS)
+            _release_memory()  # one suite's frames at a time
     docs = None
     if request.get("docs_dir"):
         earlier = pickle.loads(base64.b64decode(request["earlier"]))
@@ -164,9 +172,26 @@ def _serve() -> int:
             reply = {"ok": True, "result": base64.b64encode(pickle.dumps(result)).decode("ascii")}
         except Exception:
             reply = {"ok": False, "error": traceback.format_exc()}
+        _release_memory()
         protocol.write(json.dumps(reply) + "\n")
         protocol.flush()
     return 0
+
+
+def _release_memory() -> None:
+    """Give the frames of the last request back to the OS: the worker idles beside dbt and the ingest, and the
+    allocators would otherwise keep its peak (about 0.5 GB after a 10-year batch) for the rest of the refresh."""
+    import ctypes
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is reused by the next request instead
+        pass
 
 
 if __name__ == "__main__":

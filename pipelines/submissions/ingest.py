@@ -395,6 +395,9 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
     _ref_units(con)
     readable = [p for p in parsed_files if not p.errors]
     reader.read_batch(con, readable, contents)
+    # The bytes are archived and read: keep only their sizes (78 MB of files at 10 years of history).
+    sizes = {file_id: len(data) for file_id, data in contents.items()}
+    contents.clear()
     provinces = _provinces_by_map(con)
     rows_per_file = dict(con.execute("select file_id, count(*) from _incoming_all group by 1").fetchall())
     for parsed in readable:
@@ -425,7 +428,8 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
         con.register("_batch_files_all", batch_files)
         con.register("_labels", _labels_table())
         con.execute("create or replace temp table _batch_files as select * from _batch_files_all where accepted")
-        con.execute("create or replace temp table _incoming as select i.* from _incoming_all i "
+        # a view, not a copy: the batch's rows are held once (_incoming_all), then once more as _checked
+        con.execute("create or replace temp view _incoming as select i.* from _incoming_all i "
                     "semi join _batch_files f on f.file_id = i.file_id")
         for parsed in late_rejected:
             rows = con.execute("select row_number, concat_ws(' | ', unit_code, unit_name, regular_officers) "
@@ -433,6 +437,8 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
             parsed.raw_lines = [(r[0], r[1]) for r in rows]
             parsed.rows_received = len(rows)
         con.execute(_check_rows_sql())
+        con.execute("drop view _incoming")
+        con.execute("drop table _incoming_all")  # _checked holds what the inserts need
         con.execute("""
             insert into raw.submission_rows
             select file_id, ?, sheet, row_number, file_province, file_period, map_version, code,
@@ -460,6 +466,7 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
         counts = dict(((r[0], (r[1], r[2])) for r in con.execute(
             "select file_id, count(*), count(*) filter (where len(problems) = 0) from _checked group by 1"
         ).fetchall()))
+        con.execute("drop table _checked")
         file_rows = []
         for parsed in parsed_files:
             received, loaded = counts.get(parsed.file_id, (parsed.rows_received, 0))
@@ -474,7 +481,7 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
             received_at = datetime.fromtimestamp(landing_paths[parsed.file_id].stat().st_mtime, timezone.utc)
             file_rows.append((
                 parsed.file_id, parsed.path.name, str(landing_paths[parsed.file_id]),
-                str(archive_paths.get(parsed.file_id, "")) or None, len(contents[parsed.file_id]) or
+                str(archive_paths.get(parsed.file_id, "")) or None, sizes[parsed.file_id] or
                 parsed.path.stat().st_size, parsed.fmt, parsed.encoding, parsed.sheet, parsed.province_code,
                 parsed.period, contract.map_version_for_period(parsed.period) if parsed.period else None,
                 received_at, now, batch.batch_id, status, None, received, loaded, quarantined, reason,
