@@ -86,11 +86,17 @@ def project_checksum(manifest: Mapping[str, Any], project_dir: Path) -> str:
     return h.hexdigest()
 
 
-def source_fingerprints(con, manifest: Mapping[str, Any]) -> dict[str, str]:
-    """unique_id -> fingerprint of every dbt source table ("missing" when the table does not exist)."""
-    existing = {(s, t) for s, t in con.execute(
+def _relations(con) -> set[tuple[str, str]]:
+    """(schema, name) of every table and view in the database."""
+    return {(s, t) for s, t in con.execute(
         "select schema_name, table_name from duckdb_tables() union all "
         "select schema_name, view_name from duckdb_views()").fetchall()}
+
+
+def source_fingerprints(con, manifest: Mapping[str, Any],
+                        existing: set[tuple[str, str]] | None = None) -> dict[str, str]:
+    """unique_id -> fingerprint of every dbt source table ("missing" when the table does not exist)."""
+    existing = _relations(con) if existing is None else existing
     out = {}
     for uid, source in sorted(manifest["sources"].items()):
         schema, table = source["schema"], source["identifier"]
@@ -127,7 +133,8 @@ def upstream_sources(manifest: Mapping[str, Any]) -> dict[str, frozenset[str]]:
 
 def plan_build(con, manifest: Mapping[str, Any], project_dir: Path) -> BuildPlan:
     """Compare the sources with the state of the last successful build and decide what to leave out."""
-    fingerprints = source_fingerprints(con, manifest)
+    existing = _relations(con)
+    fingerprints = source_fingerprints(con, manifest, existing)
     checksum = project_checksum(manifest, project_dir)
     con.execute(STATE_DDL)
     recorded = {uid: (fp, cs) for uid, fp, cs in con.execute(
@@ -145,9 +152,6 @@ def plan_build(con, manifest: Mapping[str, Any], project_dir: Path) -> BuildPlan
     nodes = manifest["nodes"]
     unchanged = sorted(uid for uid, sources in upstream.items() if not sources & set(changed))
     unchanged_models = _parents_first([uid for uid in unchanged if nodes[uid]["resource_type"] == "model"], nodes)
-    existing = {(s, t) for s, t in con.execute(
-        "select schema_name, table_name from duckdb_tables() union all "
-        "select schema_name, view_name from duckdb_views()").fetchall()}
     missing = [uid for uid in unchanged_models
                if (nodes[uid]["schema"], nodes[uid].get("alias") or nodes[uid]["name"]) not in existing]
     if missing:

@@ -170,3 +170,22 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path) -> None:
     scratch = run_refresh(tmp_path / "scratch", raw)
     assert scratch.returncode == 0, scratch.stderr[-3000:]
     assert _contents(data / "warehouse.duckdb") == _contents(tmp_path / "scratch" / "warehouse.duckdb")
+
+
+def test_dbt_resource_overrides_still_apply() -> None:
+    """WarehouseDbtCliResource replaces two private hooks of dagster-dbt (a `dbt --version` subprocess and an
+    in-process adapter, 7 s per dbt step): fail loudly if a dagster-dbt upgrade renames them, instead of
+    silently paying the cost again."""
+    import inspect
+
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.resources import dbt_resource
+
+    source = inspect.getsource(DbtCliResource.cli)
+    assert "self._cli_version" in source and "self._initialize_dbt_core_adapter(" in source
+    resource = dbt_resource()
+    from importlib.metadata import version
+
+    assert str(resource._cli_version) == version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
