@@ -4,6 +4,10 @@
   accepted files that have not passed yet (what this run ingested; a failed batch stays pending, so it keeps
   blocking until it is fixed or superseded by a resubmission) and never re-validates passed history.
 * `warehouse_gate` validates every other suite in one step after dbt (one GX session, one Data Docs build).
+  Suites with an `incremental_key` (the incremental facts) carry over the row-level verdicts of the file groups
+  that passed before (audit.quality_validated_keys; voided by a full dbt build), so a refresh that adds one file
+  reads that file's rows for the row-level rules, not the whole history; uniqueness, row-count and query rules
+  still read the whole table.
 
 GX itself runs in a worker process (gx_worker.py) that the refresh starts first thing, so that importing GX (5-7 s)
 overlaps the rest of the start-up instead of delaying the gate; this module never imports GX.
@@ -59,9 +63,13 @@ def _check_name(suite: str) -> str:
 
 
 def _store(results: list[gx_runner.SuiteResult], run_id: str) -> None:
-    """Append the outcomes to audit.quality_results (history for analysts)."""
+    """Append the outcomes to audit.quality_results (history for analysts); remember the keys whose rows passed
+    the row-level rules of incremental suites."""
     records = [{**record, "expectation_name": outcome.name}
                for res in results for record, outcome in zip(res.to_records(run_id), res.results)]
+    if any(r.rules_checksum for r in results):
+        with warehouse.connect() as con:
+            gx_runner.record_validated_keys(con, results, run_id)
     if not records:
         return
     table = pa.Table.from_pylist(records)
@@ -94,6 +102,7 @@ def _check_result(result: gx_runner.SuiteResult, docs: Path | None) -> AssetChec
     metadata = {
         "suite": result.suite if hasattr(result, "suite") else "",
         "rows_validated": MetadataValue.int(result.rows_validated),
+        "rows_carried_over": MetadataValue.int(result.rows_carried_over),
         "batches": MetadataValue.int(result.batches),
         "expectations": MetadataValue.int(len(result.results)),
         "failed_errors": MetadataValue.int(len(errors)),
@@ -159,7 +168,7 @@ def warehouse_gate(context: AssetCheckExecutionContext):
     suites = _warehouse_suites()
     results, docs = gx_worker.validate_suites(
         paths.build_db(), [suite.path for suite in suites], docs_dir=paths.quality_docs_dir(),
-        run_id=context.run.run_id, earlier_results=_RUN_RESULTS.pop(context.run.run_id, []))
+        run_id=context.run.run_id, earlier_results=_RUN_RESULTS.pop(context.run.run_id, []), incremental=True)
     _store(results, context.run.run_id)
     for suite, result in zip(suites, results):
         check = _check_result(result, docs)

@@ -21,6 +21,14 @@ How each expectation is evaluated (``scope`` in the suite file, see ``expectatio
   only the referenced columns (plus ``sample_columns``) of the whole relation.
 * ``query:`` rules: the SELECT is run in DuckDB (``{relation}``/``{table}`` expand to the validated relation) and
   the expectation validates its result; that result is streamed/reduced by the same rules as above.
+* ``incremental_key`` suites (rows only added or removed in whole groups of that column, never changed: the dbt
+  incremental facts): given ``carry_over``, the keys whose rows passed every row-level rule before (under the same
+  rules, :meth:`SuiteSpec.row_rules_checksum`), the row-level rules read only the rows of other keys; the carried
+  rows count as valid (and their NULLs as missing), so counts and ``mostly`` verdicts are those of the whole
+  relation. Table-level and query rules still read the whole relation. The result lists the keys validated now
+  (``new_keys``); the caller records them only when every row-level rule found nothing
+  (:attr:`SuiteResult.row_rules_clean`, :func:`record_validated_keys`). Applies when every row-level rule reads
+  one ``column``; otherwise the suite is validated in full.
 
 No dagster import here: the Dagster asset checks wrap :func:`validate`.
 """
@@ -76,6 +84,18 @@ __all__ = [
     "validate",
     "validate_all",
 ]
+
+#: Keys (``incremental_key`` values) whose rows passed a suite's row-level rules, per rules checksum.
+VALIDATED_KEYS_DDL = """
+CREATE TABLE IF NOT EXISTS audit.quality_validated_keys (
+    suite           VARCHAR NOT NULL,
+    rules_checksum  VARCHAR NOT NULL,   -- SuiteSpec.row_rules_checksum() of the rules they passed
+    key_value       VARCHAR NOT NULL,   -- the incremental_key value, as text
+    run_id          VARCHAR,
+    validated_at    TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()
+)
+"""
+_CARRY_PARAM = "carried_keys__"
 
 #: Columns of ``audit.quality_results``, in the order :meth:`SuiteResult.to_records` emits them.
 QUALITY_RESULTS_COLUMNS = (
@@ -191,6 +211,17 @@ class SuiteResult:
     params: dict[str, Any] = field(default_factory=dict)
     gx_runs: int = 0  # GX validation calls made (batches + table frames + query frames)
     spec: SuiteSpec | None = field(default=None, repr=False)
+    # incremental_key suites validated with carry_over: rows whose row-level verdict was carried over, the keys
+    # whose rows the row-level rules read in this run, and the rules' checksum.
+    rows_carried_over: int = 0
+    new_keys: list[str] = field(default_factory=list)
+    rules_checksum: str | None = None
+
+    @property
+    def row_rules_clean(self) -> bool:
+        """Every row-level rule ran without exception and found no unexpected row."""
+        row = [r for r in self.results if r.scope == "batch" and r.query is None]
+        return all(r.success and r.exception is None and not r.unexpected_count for r in row)
 
     @property
     def failed_errors(self) -> list[ExpectationOutcome]:
@@ -347,12 +378,14 @@ def validate(
     sample_size: int = 10,
     *,
     session: GxSession | None = None,
+    carry_over: Sequence[str] | None = None,
 ) -> SuiteResult:
     """Validate ``suite`` against its relation in ``con``; see the module docstring for how rules are run.
 
     ``params`` bind the ``$name`` placeholders of ``batch_sql``/``query`` (as DuckDB prepared parameters) and are
     also passed to GX as expectation parameters (``{$PARAMETER: name}`` in kwargs). Rule failures never raise;
-    SQL errors (missing relation, bad SQL, missing parameter) do.
+    SQL errors (missing relation, bad SQL, missing parameter) do. ``carry_over``: see ``incremental_key`` in the
+    module docstring (ignored for suites without one).
     """
     if batch_rows < 1:
         raise ValueError("batch_rows must be >= 1")
@@ -361,6 +394,8 @@ def validate(
     session = session or get_session()
     bound = suite.resolve_params(params)
     run = _SuiteRun(con, suite, bound, batch_rows, sample_size, session)
+    if suite.incremental_key and carry_over is not None and _carry_over_applies(suite):
+        run.carry = list(carry_over)
 
     sources: dict[str | None, list[int]] = {}
     for i, spec in enumerate(suite.expectations):
@@ -381,7 +416,52 @@ def validate(
         params={k: _jsonable(v) for k, v in bound.items()},
         gx_runs=run.gx_runs,
         spec=suite,
+        rows_carried_over=run.rows_carried_over,
+        new_keys=run.new_keys,
+        rules_checksum=suite.row_rules_checksum() if suite.incremental_key else None,
     )
+
+
+def _carry_over_applies(suite: SuiteSpec) -> bool:
+    """Row-level rules that each read one column: their carried rows' contribution (valid, or missing when
+    NULL) is known without reading them."""
+    return all(set(e.columns) == {e.kwargs.get("column")} for e in suite.row_rules)
+
+
+def validated_keys(con: duckdb.DuckDBPyConnection, suite: SuiteSpec) -> list[str] | None:
+    """The keys whose rows passed ``suite``'s current row-level rules (None: the suite has no incremental_key)."""
+    if not suite.incremental_key:
+        return None
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' "
+                         "AND table_name = 'quality_validated_keys'").fetchall()[0][0]
+    if not exists:
+        return []
+    return [k for (k,) in con.execute("SELECT key_value FROM audit.quality_validated_keys "
+                                      "WHERE suite = ? AND rules_checksum = ?",
+                                      [suite.name, suite.row_rules_checksum()]).fetchall()]
+
+
+def record_validated_keys(con: duckdb.DuckDBPyConnection, results: Sequence[SuiteResult], run_id: str | None) -> int:
+    """Remember the keys whose rows passed every row-level rule in ``results``; forget keys recorded under other
+    rules of the same suites. Returns the number of keys added."""
+    added = 0
+    con.execute(VALIDATED_KEYS_DDL)
+    for r in results:
+        if not r.rules_checksum:
+            continue
+        con.execute("DELETE FROM audit.quality_validated_keys WHERE suite = ? AND rules_checksum <> ?",
+                    [r.suite, r.rules_checksum])
+        if r.new_keys and r.row_rules_clean:
+            con.executemany("INSERT INTO audit.quality_validated_keys (suite, rules_checksum, key_value, run_id) "
+                            "VALUES (?, ?, ?, ?)", [[r.suite, r.rules_checksum, k, run_id] for k in r.new_keys])
+            added += len(r.new_keys)
+    return added
+
+
+def forget_validated_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Every carried-over verdict is void (the facts were rebuilt from scratch)."""
+    con.execute(VALIDATED_KEYS_DDL)
+    con.execute("DELETE FROM audit.quality_validated_keys")
 
 
 def validate_all(
@@ -414,6 +494,9 @@ class _SuiteRun:
         self.rows_validated = 0
         self.batches = 0
         self.gx_runs = 0
+        self.carry: list[str] | None = None  # validated keys, when the suite is validated incrementally
+        self.rows_carried_over = 0
+        self.new_keys: list[str] = []
 
     # -- sources ------------------------------------------------------------------------------------------------
     def run_source(self, query: str | None, idxs: list[int]) -> None:
@@ -427,6 +510,10 @@ class _SuiteRun:
         table_idxs = [i for i in idxs if specs[i].scope != "batch"]
         if not idxs:  # only query rules: the relation is just counted (which also checks that it exists)
             self.rows_validated = source.count()
+            return
+        if query is None and self.carry is not None:
+            self._run_incremental(source, label, batch_idxs)
+            self._run_table_rules(source, label, table_idxs, is_query)
             return
 
         # Small source (one batch): every rule, whatever its scope, is exact on that single frame -> one GX run.
@@ -453,7 +540,32 @@ class _SuiteRun:
         if query is None:
             self.batches = n_batches
             self.rows_validated = streamed if streamed is not None else source.count()
+        self._run_table_rules(source, label, table_idxs, is_query)
 
+    def _run_incremental(self, source: _Source, label: str, batch_idxs: list[int]) -> None:
+        """Row-level rules on the rows of keys not validated before; the others are carried over."""
+        specs = self.suite.expectations
+        key = _ident(self.suite.incremental_key or "")
+        params = {**self.params, _CARRY_PARAM: list(self.carry or [])}
+        carried = f"CAST({key} AS VARCHAR) IN (SELECT unnest(${_CARRY_PARAM}))"
+        new = _Source(self.con, f"SELECT * FROM {source.sub} WHERE coalesce(NOT ({carried}), true)", params)
+        cols = sorted({specs[i].kwargs["column"] for i in batch_idxs} & set(source.columns))
+        counts = ", ".join(["count(*)"] + [f"count(*) FILTER (WHERE {_ident(c)} IS NULL)" for c in cols])
+        row = source._rel_with(f"SELECT {counts} FROM {source.sub} WHERE {carried}", params).fetchall()[0]
+        carried_rows, nulls = int(row[0]), dict(zip(cols, (int(v) for v in row[1:])))
+        if batch_idxs:
+            streamed, n_batches = self._run_batches(new.frames(self.batch_rows), label, batch_idxs, False,
+                                                    carried=(carried_rows, nulls))
+        else:
+            streamed, n_batches = new.count(), 0
+        self.batches = n_batches
+        self.rows_carried_over = carried_rows
+        self.rows_validated = streamed + carried_rows
+        self.new_keys = [k for (k,) in new._rel(
+            f"SELECT DISTINCT CAST({key} AS VARCHAR) FROM {new.sub} WHERE {key} IS NOT NULL ORDER BY 1").fetchall()]
+
+    def _run_table_rules(self, source: _Source, label: str, table_idxs: list[int], is_query: bool) -> None:
+        specs = self.suite.expectations
         groups: dict[tuple[str, str], list[int]] = {}
         for i in table_idxs:
             groups.setdefault(_table_plan(specs[i]), []).append(i)
@@ -501,7 +613,7 @@ class _SuiteRun:
 
     # -- batch scope --------------------------------------------------------------------------------------------
     def _run_batches(self, frames: Iterator[tuple[pd.DataFrame, bool]], label: str, idxs: list[int],
-                     is_query: bool) -> tuple[int, int]:
+                     is_query: bool, carried: tuple[int, dict[str, int]] | None = None) -> tuple[int, int]:
         specs = self.suite.expectations
         gx_suite = self.session.gx_suite(f"{self.suite.name}:{label}:batch", [(i, specs[i]) for i in idxs])
         accs = {i: _Accumulator(specs[i], self.sample_size) for i in idxs}
@@ -517,6 +629,8 @@ class _SuiteRun:
             offset += len(frame)
             n_batches += int(real)
         for i, acc in accs.items():
+            if carried is not None:
+                acc.add_carried_rows(carried[0], carried[1].get(specs[i].kwargs.get("column"), 0))
             self.outcomes[i] = acc.outcome(self.suite)
         return offset, n_batches
 
@@ -610,6 +724,9 @@ class _Source:
 
     def _rel(self, sql: str):
         return self.con.sql(sql, params=bind_params(sql, self.params))
+
+    def _rel_with(self, sql: str, params: Mapping[str, Any]):
+        return self.con.sql(sql, params=bind_params(sql, params))
 
     @property
     def columns(self) -> list[str]:
@@ -789,6 +906,15 @@ class _Accumulator:
         if self.has_map and n > 0:
             self.element += n
             self.clean_rows += n
+
+    def add_carried_rows(self, n: int, nulls: int) -> None:
+        """Count ``n`` rows whose verdict carries over from an earlier run (they passed; ``nulls`` of them are
+        NULL in the rule's column, which GX counts as missing where the rule reports missing values)."""
+        if self.has_map and n > 0:
+            self.element += n
+            self.clean_rows += n
+            if self.has_missing:
+                self.missing += nulls
 
     def outcome(self, suite: SuiteSpec) -> ExpectationOutcome:
         spec = self.spec

@@ -14,6 +14,7 @@ file structure only, without importing GX (e.g. to enumerate checks while buildi
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -69,7 +70,8 @@ RESERVED_KWARGS = frozenset(
     }
 )
 
-SUITE_KEYS = frozenset({"name", "table", "description", "batch_sql", "params", "sample_columns", "expectations"})
+SUITE_KEYS = frozenset({"name", "table", "description", "batch_sql", "params", "sample_columns", "expectations",
+                        "incremental_key"})
 EXPECTATION_KEYS = frozenset(
     {"type", "kwargs", "severity", "description", "scope", "query", "name", "sample_columns"}
 )
@@ -116,6 +118,20 @@ class SuiteSpec:
     params: dict[str, Any] = field(default_factory=dict)  # declared parameters -> default (None = required)
     sample_columns: tuple[str, ...] = ()
     path: Path | None = None
+    # Rows are only ever added or removed in whole groups of this column, never changed (dbt incremental facts):
+    # row-level rules then re-validate only the groups that have not passed them before (see gx_runner).
+    incremental_key: str | None = None
+
+    @property
+    def row_rules(self) -> list[ExpectationSpec]:
+        """The row-level rules on the relation itself (scope batch, no query)."""
+        return [e for e in self.expectations if e.scope == "batch" and e.query is None]
+
+    def row_rules_checksum(self) -> str:
+        """Identifies the row-level rules and the relation they read: a verdict recorded under another checksum
+        is not carried over."""
+        body = json.dumps([self.relation_sql, self.incremental_key, [e.fingerprint() for e in self.row_rules]])
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
     @property
     def relation_sql(self) -> str:
@@ -315,6 +331,10 @@ def parse_suite(doc: Any, *, path: Path | None = None, check_types: bool = True)
     if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
         raise SuiteFileError(f"{where}: `params` must map parameter names to default values (null = required)")
     sample_columns = _str_tuple(doc.get("sample_columns"), f"{where}: `sample_columns`") or ()
+    incremental_key = doc.get("incremental_key")
+    if incremental_key is not None and (not isinstance(incremental_key, str)
+                                        or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", incremental_key)):
+        raise SuiteFileError(f"{where}: `incremental_key` must be a column name")
     raw = doc.get("expectations")
     if not isinstance(raw, list) or not raw:
         raise SuiteFileError(f"{where}: `expectations` must be a non-empty list")
@@ -332,6 +352,7 @@ def parse_suite(doc: Any, *, path: Path | None = None, check_types: bool = True)
         params=dict(params),
         sample_columns=sample_columns,
         path=path,
+        incremental_key=incremental_key,
     )
 
 

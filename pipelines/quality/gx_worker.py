@@ -116,8 +116,11 @@ def shutdown() -> None:
 
 def validate_suites(db: Path, suites: Sequence[Path], params: Mapping[str, Any] | None = None, *,
                     docs_dir: Path | None = None, run_id: str | None = None,
-                    earlier_results: Sequence[Any] = ()) -> tuple[list[Any], Path | None]:
+                    earlier_results: Sequence[Any] = (), incremental: bool = False) -> tuple[list[Any], Path | None]:
     """Validate the suite files against the database (read-only) in the worker.
+
+    ``incremental``: suites with an ``incremental_key`` carry over the row-level verdicts recorded in
+    audit.quality_validated_keys (the caller records the new ones with ``gx_runner.record_validated_keys``).
 
     Returns the SuiteResults (in the order of ``suites``) and, when ``docs_dir`` is given, the Data Docs index
     written for ``earlier_results`` + these results (None when the docs failed: they never change a verdict).
@@ -129,6 +132,7 @@ def validate_suites(db: Path, suites: Sequence[Path], params: Mapping[str, Any] 
         "docs_dir": str(docs_dir) if docs_dir else None,
         "run_id": run_id,
         "earlier": base64.b64encode(pickle.dumps(list(earlier_results))).decode("ascii"),
+        "incremental": bool(incremental),
     }
     results, docs = _CLIENT.call(request)
     return results, (Path(docs) if docs else None)
@@ -144,7 +148,9 @@ def _handle(request: Mapping[str, Any]) -> tuple[list[Any], str | None]:
     results = []
     with warehouse.connect(Path(request["db"]), read_only=True) as con:
         for suite in suites:
-            results += gx_runner.validate_all(con, [suite], request.get("params") or None, batch_rows=BATCH_ROWS)
+            carry = gx_runner.validated_keys(con, suite) if request.get("incremental") else None
+            results += gx_runner.validate_all(con, [suite], request.get("params") or None, batch_rows=BATCH_ROWS,
+                                              carry_over=carry)
             _release_memory()  # one suite's frames at a time
     docs = None
     if request.get("docs_dir"):

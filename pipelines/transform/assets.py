@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from pipelines import paths, warehouse
+from pipelines.quality import gx_runner
 from pipelines.transform import changes
 from pipelines.transform.project import MANIFEST_PATH, dbt_project
 
@@ -41,6 +42,8 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     manifest = changes.load_manifest(MANIFEST_PATH)
     with warehouse.connect() as con:
         plan = changes.plan_build(con, manifest, paths.DBT_PROJECT_DIR)
+        if plan.builds_everything:  # the facts are rebuilt from scratch: no GX row verdict carries over
+            gx_runner.forget_validated_keys(con)
     context.log.info(plan.summary())
     # Unchanged models first (they are only ever upstream of rebuilt ones), in dependency order, as Dagster
     # requires of a multi-asset; reported so the reports and publish steps downstream still run.

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 STATE_TABLE = "audit.dbt_build_state"
+# Sources whose changes the incremental models absorb: rows of new files are appended, rows of files no longer
+# accepted are deleted by their post-hook. A change to any other source they read means a full build.
+INCREMENTAL_SOURCES = frozenset({"submission_rows", "submission_files"})
 STATE_DDL = f"""
 create table if not exists {STATE_TABLE} (
     source_id   varchar primary key,   -- dbt unique_id of the source, e.g. source.<project>.raw.admin_units_2025
@@ -150,6 +153,13 @@ def plan_build(con, manifest: Mapping[str, Any], project_dir: Path) -> BuildPlan
     changed = sorted(uid for uid, fp in fingerprints.items() if recorded.get(uid, (None,))[0] != fp)
     upstream = upstream_sources(manifest)
     nodes = manifest["nodes"]
+    for uid, sources in upstream.items():
+        if nodes[uid]["resource_type"] == "model" and nodes[uid]["config"].get("materialized") == "incremental":
+            unabsorbed = sorted(src for src in sources & set(changed)
+                                if src.rsplit(".", 1)[-1] not in INCREMENTAL_SOURCES)
+            if unabsorbed:
+                return full(f"{unabsorbed[0]} changed, which the incremental model {nodes[uid]['name']} "
+                            "reads in full")
     unchanged = sorted(uid for uid, sources in upstream.items() if not sources & set(changed))
     unchanged_models = _parents_first([uid for uid in unchanged if nodes[uid]["resource_type"] == "model"], nodes)
     missing = [uid for uid in unchanged_models

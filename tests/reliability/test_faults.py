@@ -132,7 +132,18 @@ def instance_for(data: Path):
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
-    return DagsterInstance.from_ref(InstanceRef.from_dir(str(data / "dagster_home")))
+    home = str(data / "dagster_home")
+    # The generated dagster.yaml puts the storage at $DAGSTER_HOME (Dagster's convention: the instance is
+    # DAGSTER_HOME), so it points there while the instance is built.
+    saved = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = home
+    try:
+        return DagsterInstance.from_ref(InstanceRef.from_dir(home))
+    finally:
+        if saved is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = saved
 
 
 def step_events(data: Path, run_id: str) -> dict[str, set[str]]:

@@ -37,6 +37,8 @@ ALLOWED_INTERPOLATIONS: dict[tuple[str, str], str] = {
     ("pipelines/publish/release.py", "table"): "table names from DuckDB's catalog of the build db, quoted",
     ("pipelines/quality/checks.py", "gx_runner.QUALITY_RESULTS_DDL"): "module constant",
     ("pipelines/quality/gx_runner.py", "sql"): "relation SQL built from expectation suites in the repo; values bound",
+    ("pipelines/quality/gx_runner.py", "VALIDATED_KEYS_DDL"): "module constant",
+    ("pipelines/reference/assets.py", "LOADS_DDL"): "module constant",
     ("pipelines/reference/admin_units.py", "sql"): "_query callers pass constant SQL (package SQLite, read-only)",
     ("pipelines/reports/queries.py", "sql"): "report queries are module constants; values bound as params",
     ("pipelines/rebuild.py", "source.audit_table"): "ArchiveSource audit table: a constant per source",

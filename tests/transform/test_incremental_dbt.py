@@ -159,6 +159,18 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path) -> None:
                            "where period = '2025-05' and province_code = '34' and unit_code = ?",
                            [corrected_unit]).fetchall()
         assert rows == [(int(fields[2]), "34_2025-05_v2.csv")]
+        # the warehouse gate read only the new files' rows for the facts' row-level rules, and still judged the
+        # whole table: its counts are the table's, and the keys of every current file are recorded as passed
+        facts = con.execute("select count(*) from marts.fct_staffing_snapshot").fetchone()[0]
+        element = con.execute(
+            "select element_count from audit.quality_results where suite = 'fct_staffing_snapshot' "
+            "and expectation = 'expect_column_values_to_not_be_null' order by validated_at desc limit 1").fetchone()
+        assert element == (facts,)
+        current = {str(f) for (f,) in con.execute(
+            "select distinct source_file_id from marts.fct_staffing_snapshot").fetchall()}
+        passed = {k for (k,) in con.execute("select key_value from audit.quality_validated_keys "
+                                            "where suite = 'fct_staffing_snapshot'").fetchall()}
+        assert current <= passed
 
     results_written = _dbt_results(data)[1]
     third = run_refresh(data, raw)
