@@ -10,6 +10,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
+import hashlib
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -45,6 +46,16 @@ def package_data_dir() -> Path:
 
 def package_version() -> str:
     return metadata.version("vietnamadminunits")
+
+
+def source_checksum() -> str:
+    """sha256 of what the raw reference tables are made from: the package's dataset.db and converter JSON, and
+    this module (how they are read). Equal checksums mean equal tables."""
+    digest = hashlib.sha256()
+    for path in (package_data_dir() / "dataset.db", package_data_dir() / "converter_2025.json", Path(__file__)):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _query(sql: str) -> list[tuple]:
