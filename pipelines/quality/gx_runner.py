@@ -452,8 +452,10 @@ def record_validated_keys(con: duckdb.DuckDBPyConnection, results: Sequence[Suit
         con.execute("DELETE FROM audit.quality_validated_keys WHERE suite = ? AND rules_checksum <> ?",
                     [r.suite, r.rules_checksum])
         if r.new_keys and r.row_rules_clean:
-            con.executemany("INSERT INTO audit.quality_validated_keys (suite, rules_checksum, key_value, run_id) "
-                            "VALUES (?, ?, ?, ?)", [[r.suite, r.rules_checksum, k, run_id] for k in r.new_keys])
+            # one statement: executemany runs one statement per row (3 s per 7,000 keys in memory, a 10-year
+            # first run records 14,000)
+            con.execute("INSERT INTO audit.quality_validated_keys (suite, rules_checksum, key_value, run_id) "
+                        "SELECT ?, ?, unnest(?::VARCHAR[]), ?", [r.suite, r.rules_checksum, list(r.new_keys), run_id])
             added += len(r.new_keys)
     return added
 
