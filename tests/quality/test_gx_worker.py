@@ -48,7 +48,9 @@ def test_worker_results_equal_in_process_results(db, suite, tmp_path) -> None:
            [(o.name, o.success, o.unexpected_count) for o in local.results]
     assert [o.success for o in result.results] == [False, True, True]
     assert result.results[0].unexpected_count == 1 and result.rows_validated == 1000
-    assert docs is not None and docs.name == "index.html" and docs.exists()
+    assert docs is not None and docs.name == "index.html"
+    gx_worker.sync()  # the docs are written after the reply
+    assert docs.exists()
     # idle, the worker holds no connection: this process can write the database
     with duckdb.connect(str(db)) as con:
         con.execute("insert into t values (1000, 1)")
