@@ -107,7 +107,11 @@ class TunedSqliteEventLogStorage(SqliteEventLogStorage):
                     yield conn
 
 
-class TunedSqliteRunStorage(SqliteRunStorage):
+class _PooledConnect:
+    """`connect()` of Dagster's SQLite run and schedule storages, on the process's pooled engine."""
+
+    _conn_string: str
+
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
         with engine_for(self._conn_string).connect() as conn:
@@ -115,12 +119,12 @@ class TunedSqliteRunStorage(SqliteRunStorage):
                 yield conn
 
 
-class TunedSqliteScheduleStorage(SqliteScheduleStorage):
-    @contextmanager
-    def connect(self) -> Iterator[sa.Connection]:
-        with engine_for(self._conn_string).connect() as conn:
-            with conn.begin():
-                yield conn
+class TunedSqliteRunStorage(_PooledConnect, SqliteRunStorage):
+    pass
+
+
+class TunedSqliteScheduleStorage(_PooledConnect, SqliteScheduleStorage):
+    pass
 
 
 class TunedSqliteStorage(DagsterSqliteStorage):
