@@ -108,18 +108,20 @@ def load_view(con: duckdb.DuckDBPyConnection, view: str, top_n: int = TOP_OUTLIE
 
     provinces = []
     for province in queries.provinces(con, view):
-        data = ProvinceData(
+        provinces.append(ProvinceData(
             province=province,
             file_name=province_file_name(province),
             staffing=staffing.get(province.code, []),
             facility=facility.get(province.code, []),
             completeness=completeness_by_province.get(province.code, []),
             claims=claims_by_province.get(province.code, []),
-        )
+        ))
+    latest_by_province = {p.province.code: p.latest_period for p in provinces if p.latest_period}
+    top, counts = queries.outliers_by_province(con, view, latest_by_province, top_n)
+    for data in provinces:
         if data.latest_period:
-            data.outliers = queries.top_outliers(con, view, data.latest_period, province.code, top_n)
-            data.outlier_counts = queries.outlier_counts(con, view, data.latest_period, province.code)
-        provinces.append(data)
+            data.outliers = top[data.province.code]
+            data.outlier_counts = counts[data.province.code]
 
     return ViewData(
         view=view,

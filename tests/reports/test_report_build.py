@@ -421,3 +421,25 @@ def test_queries_bind_values_instead_of_formatting_them(mini_warehouse: Path):
         con.close()
     source = Path(queries.__file__).read_text(encoding="utf-8")
     assert not re.search(r"f\"\"\"|f'''|\.format\(|%s", source), "queries must not format values into SQL"
+
+
+@pytest.mark.parametrize("limit", [1, 2, 20])
+def test_outliers_of_every_province_in_one_query_equal_the_per_province_queries(mini_warehouse: Path, limit):
+    """load_view reads every province's outliers at its latest period in one query per view: the rows, their order
+    and the per-province limit are those of top_outliers / outlier_counts asked province by province."""
+    con = duckdb.connect(str(mini_warehouse), read_only=True)
+    try:
+        for view in ("legacy_63", "v2025_34"):
+            latest = {p.code: period for p in queries.provinces(con, view)
+                      for period in [row["period"] for row in queries.province_staffing(con, view)
+                                     if row["province_code"] == p.code][-1:]}
+            latest["99"] = "2025-06"  # a code without outliers
+            top, counts = queries.outliers_by_province(con, view, latest, limit)
+            found = 0
+            for code, period in latest.items():
+                assert top[code] == queries.top_outliers(con, view, period, code, limit), (view, code)
+                assert counts[code] == queries.outlier_counts(con, view, period, code), (view, code)
+                found += len(top[code])
+            assert found > 0 and top["99"] == [] and counts["99"] == []
+    finally:
+        con.close()
