@@ -67,13 +67,12 @@ def _store(results: list[gx_runner.SuiteResult], run_id: str) -> None:
     the row-level rules of incremental suites."""
     records = [{**record, "expectation_name": outcome.name}
                for res in results for record, outcome in zip(res.to_records(run_id), res.results)]
-    if any(r.rules_checksum for r in results):
-        with warehouse.connect() as con:
-            gx_runner.record_validated_keys(con, results, run_id)
-    if not records:
-        return
-    table = pa.Table.from_pylist(records)
     with warehouse.connect() as con:
+        if any(r.rules_checksum for r in results):
+            gx_runner.record_validated_keys(con, results, run_id)
+        if not records:
+            return
+        table = pa.Table.from_pylist(records)
         con.execute(gx_runner.QUALITY_RESULTS_DDL)
         con.execute("alter table audit.quality_results add column if not exists expectation_name varchar")
         con.register("_quality_records", table)

@@ -549,12 +549,19 @@ class _SuiteRun:
         specs = self.suite.expectations
         key = _ident(self.suite.incremental_key or "")
         params = {**self.params, _CARRY_PARAM: list(self.carry or [])}
-        carried = f"CAST({key} AS VARCHAR) IN (SELECT unnest(${_CARRY_PARAM}))"
-        new = _Source(self.con, f"SELECT * FROM {source.sub} WHERE coalesce(NOT ({carried}), true)", params)
+        # a NULL key is never carried over: its rows are read every time
+        carried = f"coalesce(CAST({key} AS VARCHAR) IN (SELECT unnest(${_CARRY_PARAM})), false)"
+        new = _Source(self.con, f"SELECT * FROM {source.sub} WHERE NOT {carried}", params)
+        # One scan for what the carried rows contribute (count, NULLs per rule column) and the keys read now.
         cols = sorted({specs[i].kwargs["column"] for i in batch_idxs} & set(source.columns))
-        counts = ", ".join(["count(*)"] + [f"count(*) FILTER (WHERE {_ident(c)} IS NULL)" for c in cols])
-        row = source._rel_with(f"SELECT {counts} FROM {source.sub} WHERE {carried}", params).fetchall()[0]
-        carried_rows, nulls = int(row[0]), dict(zip(cols, (int(v) for v in row[1:])))
+        aggregates = ", ".join(
+            ["count(*) FILTER (WHERE carried__)",
+             f"list_sort(list(DISTINCT CAST({key} AS VARCHAR)) FILTER (WHERE NOT carried__ AND {key} IS NOT NULL))"]
+            + [f"count(*) FILTER (WHERE carried__ AND {_ident(c)} IS NULL)" for c in cols])
+        row = source._rel(f"SELECT {aggregates} FROM (SELECT *, {carried} AS carried__ FROM {source.sub})",
+                          params).fetchall()[0]
+        carried_rows, nulls = int(row[0]), dict(zip(cols, (int(v) for v in row[2:])))
+        self.new_keys = list(row[1] or [])
         if batch_idxs:
             streamed, n_batches = self._run_batches(new.frames(self.batch_rows), label, batch_idxs, False,
                                                     carried=(carried_rows, nulls))
@@ -563,8 +570,6 @@ class _SuiteRun:
         self.batches = n_batches
         self.rows_carried_over = carried_rows
         self.rows_validated = streamed + carried_rows
-        self.new_keys = [k for (k,) in new._rel(
-            f"SELECT DISTINCT CAST({key} AS VARCHAR) FROM {new.sub} WHERE {key} IS NOT NULL ORDER BY 1").fetchall()]
 
     def _run_table_rules(self, source: _Source, label: str, table_idxs: list[int], is_query: bool) -> None:
         specs = self.suite.expectations
@@ -724,11 +729,8 @@ class _Source:
         self._columns: list[str] | None = None
         self._count: int | None = None
 
-    def _rel(self, sql: str):
-        return self.con.sql(sql, params=bind_params(sql, self.params))
-
-    def _rel_with(self, sql: str, params: Mapping[str, Any]):
-        return self.con.sql(sql, params=bind_params(sql, params))
+    def _rel(self, sql: str, params: Mapping[str, Any] | None = None):
+        return self.con.sql(sql, params=bind_params(sql, self.params if params is None else params))
 
     @property
     def columns(self) -> list[str]:
