@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import random
+import signal
 import sys
 import time
 import unicodedata
@@ -1080,6 +1081,12 @@ _WORKER: dict = {}
 
 
 def _init_worker(opts: Options, out_dir: Path) -> None:
+    # A forked worker inherits its parent's signal handlers. Pool.terminate() (the end of `with Pool`) stops the
+    # workers with SIGTERM while holding their task-queue lock; a handler that does not exit (Dagster's
+    # interrupt capture, active while a Dagster execution runs in the same process) left a worker waiting on that
+    # lock forever and the parent in join(). Workers take the default actions.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     _WORKER.update(model=StaffingModel(opts.seed), opts=opts, out_dir=out_dir)
 
 

@@ -10,6 +10,9 @@ import csv
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
 import unicodedata
 import zipfile
 from collections import Counter, defaultdict
@@ -446,3 +449,28 @@ def test_every_province_template_uses_headers_the_contract_accepts():
             assert t.columns(map_version, generate.month_index("2024-01"))  # stable order per province
     assert {s for s, _ in styles} == {"vi", "vi_alias", "ascii", "en"}
     assert {layout for _, layout in styles} == {"block", "block_inline", "meta_columns"}
+
+
+def test_parallel_run_ends_when_a_dagster_execution_captures_interrupts(tmp_path):
+    """A process with Dagster's interrupt capture active (SIGTERM -> a flag) forks the pool: the pool still ends.
+    Before the workers reset their signal handlers, this hung within a few runs (Pool.terminate's SIGTERM was
+    swallowed while a worker waited on the task-queue lock). Run in its own process group, killed on timeout; 20 runs, as the hang did not come every time."""
+    script = (
+        "import sys\n"
+        "from dagster._utils.interrupts import capture_interrupts\n"
+        "capture_interrupts().__enter__()\n"
+        "from pipelines.submissions import generate\n"
+        "for i in range(20):\n"
+        "    generate.main(['--out', sys.argv[1] + f'/m{i}', '--jobs', '2', '--truth', sys.argv[1] + f'/t{i}',\n"
+        "                   '--from', '2025-05', '--to', '2025-08', '--provinces', '33,37,01', '--seed', '2', '--dirty-rate', '0.3'])\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        pytest.fail("the parallel generator hung with Dagster's interrupt handlers inherited")
+    assert proc.returncode == 0, err[-2000:]
+    assert len(list((tmp_path / "m19").iterdir())) == len(list((tmp_path / "m0").iterdir())) > 0
