@@ -27,19 +27,25 @@ def published_model_keys() -> list[AssetKey]:
     compute_kind="duckdb",
     deps=REPORT_KEYS + [AssetKey(["raw", "submission_rows"])] + published_model_keys(),
     description=(
-        "data/warehouse.duckdb: a fresh copy of the ref, marts and audit schemas, built beside the published "
-        "file and renamed over it atomically. Depends on every published model and the reports, so it only "
-        "runs when every blocking quality check on them passed."
+        "data/warehouse.duckdb: the ref, marts and audit schemas of the build database, as a new release file "
+        "built beside the published one (a copy of the newest release with the changed tables and source files "
+        "replaced, checked against the build database; or a full copy) and renamed over it atomically. Depends "
+        "on every published model and the reports, so it only runs when every blocking quality check on them "
+        "passed."
     ),
 )
 def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
     rel = release.publish(paths.build_db(), run_id=context.run_id)
-    context.log.info("published release %s -> %s", rel.release_id, paths.published_db())
+    context.log.info("published release %s (%s%s) -> %s", rel.release_id, rel.built_as,
+                     f" from {rel.base_release_id}" if rel.base_release_id else "", paths.published_db())
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(paths.published_db())),
             "release_id": rel.release_id,
             "release_file": MetadataValue.path(str(rel.path)),
+            "built_as": rel.built_as,
+            "base_release_id": rel.base_release_id or "",
+            "tables_changed": MetadataValue.json(list(rel.changed)),
             "bytes": rel.bytes,
             "tables": MetadataValue.json(rel.tables),
             "rows_total": MetadataValue.int(sum(rel.tables.values())),
