@@ -22,13 +22,15 @@ How each expectation is evaluated (``scope`` in the suite file, see ``expectatio
 * ``query:`` rules: the SELECT is run in DuckDB (``{relation}``/``{table}`` expand to the validated relation) and
   the expectation validates its result; that result is streamed/reduced by the same rules as above.
 * ``incremental_key`` suites (rows only added or removed in whole groups of that column, never changed: the dbt
-  incremental facts): given ``carry_over``, the keys whose rows passed every row-level rule before (under the same
-  rules, :meth:`SuiteSpec.row_rules_checksum`), the row-level rules read only the rows of other keys; the carried
-  rows count as valid (and their NULLs as missing), so counts and ``mostly`` verdicts are those of the whole
-  relation. Table-level and query rules still read the whole relation. The result lists the keys validated now
-  (``new_keys``); the caller records them only when every row-level rule found nothing
-  (:attr:`SuiteResult.row_rules_clean`, :func:`record_validated_keys`). Applies when every row-level rule reads
-  one ``column``; otherwise the suite is validated in full.
+  incremental facts): given ``carry_over``, the keys whose rows passed every row-level and uniqueness rule before
+  (under the same rules, :meth:`SuiteSpec.carried_rules_checksum`), the row-level rules read only the rows of
+  other keys; the carried rows count as valid (and their NULLs as missing), so counts and ``mostly`` verdicts are
+  those of the whole relation. Uniqueness rules read only the rows whose key values occur among the new rows
+  (plus NULL keys): the carried rows are unique among themselves, so every duplicate group holds a new row and
+  that frame is exactly the one a full validation would build. Other table-level and query rules still read the
+  whole relation. The result lists the keys validated now (``new_keys``); the caller records them only when every
+  carried rule found nothing (:attr:`SuiteResult.carry_over_clean`, :func:`record_validated_keys`). Applies when
+  every row-level rule reads one ``column``; otherwise the suite is validated in full.
 
 No dagster import here: the Dagster asset checks wrap :func:`validate`.
 """
@@ -49,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from pipelines.quality.gx_suites import (
     DEFAULT_SUITES_DIR,
+    UNIQUE_TYPES,
     ExpectationSpec,
     SuiteFileError,
     SuiteSpec,
@@ -89,7 +92,7 @@ __all__ = [
 VALIDATED_KEYS_DDL = """
 CREATE TABLE IF NOT EXISTS audit.quality_validated_keys (
     suite           VARCHAR NOT NULL,
-    rules_checksum  VARCHAR NOT NULL,   -- SuiteSpec.row_rules_checksum() of the rules they passed
+    rules_checksum  VARCHAR NOT NULL,   -- SuiteSpec.carried_rules_checksum() of the rules they passed
     key_value       VARCHAR NOT NULL,   -- the incremental_key value, as text
     run_id          VARCHAR,
     validated_at    TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()
@@ -154,9 +157,9 @@ DISTINCT_TYPES = frozenset(
         "expect_column_unique_value_count_to_be_between",
     }
 )
-#: Uniqueness rules: GX sees only the rows in duplicate groups (and rows with a NULL key, so it can count them as
-#: missing); the other rows are unique by construction and are added to the counts without materialising them.
-UNIQUE_TYPES = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
+# Uniqueness rules (UNIQUE_TYPES): GX sees only the rows in duplicate groups (and rows with a NULL key, so it can
+# count them as missing); the other rows are unique by construction and are added to the counts without
+# materialising them.
 _SEVERITY_TO_GX = {"error": "critical", "warn": "warning"}
 
 
@@ -218,10 +221,11 @@ class SuiteResult:
     rules_checksum: str | None = None
 
     @property
-    def row_rules_clean(self) -> bool:
-        """Every row-level rule ran without exception and found no unexpected row."""
-        row = [r for r in self.results if r.scope == "batch" and r.query is None]
-        return all(r.success and r.exception is None and not r.unexpected_count for r in row)
+    def carry_over_clean(self) -> bool:
+        """Every rule whose verdict is carried over (row-level, and uniqueness on the relation) ran without
+        exception and found no unexpected row."""
+        carried = [r for r in self.results if r.query is None and (r.scope == "batch" or r.expectation in UNIQUE_TYPES)]
+        return all(r.success and r.exception is None and not r.unexpected_count for r in carried)
 
     @property
     def failed_errors(self) -> list[ExpectationOutcome]:
@@ -418,7 +422,7 @@ def validate(
         spec=suite,
         rows_carried_over=run.rows_carried_over,
         new_keys=run.new_keys,
-        rules_checksum=suite.row_rules_checksum() if suite.incremental_key else None,
+        rules_checksum=suite.carried_rules_checksum() if suite.incremental_key else None,
     )
 
 
@@ -438,11 +442,11 @@ def validated_keys(con: duckdb.DuckDBPyConnection, suite: SuiteSpec) -> list[str
         return []
     return [k for (k,) in con.execute("SELECT key_value FROM audit.quality_validated_keys "
                                       "WHERE suite = ? AND rules_checksum = ?",
-                                      [suite.name, suite.row_rules_checksum()]).fetchall()]
+                                      [suite.name, suite.carried_rules_checksum()]).fetchall()]
 
 
 def record_validated_keys(con: duckdb.DuckDBPyConnection, results: Sequence[SuiteResult], run_id: str | None) -> int:
-    """Remember the keys whose rows passed every row-level rule in ``results``; forget keys recorded under other
+    """Remember the keys whose rows passed every carried rule in ``results``; forget keys recorded under other
     rules of the same suites. Returns the number of keys added."""
     added = 0
     con.execute(VALIDATED_KEYS_DDL)
@@ -451,7 +455,7 @@ def record_validated_keys(con: duckdb.DuckDBPyConnection, results: Sequence[Suit
             continue
         con.execute("DELETE FROM audit.quality_validated_keys WHERE suite = ? AND rules_checksum <> ?",
                     [r.suite, r.rules_checksum])
-        if r.new_keys and r.row_rules_clean:
+        if r.new_keys and r.carry_over_clean:
             # one statement: executemany runs one statement per row (3 s per 7,000 keys in memory, a 10-year
             # first run records 14,000)
             con.execute("INSERT INTO audit.quality_validated_keys (suite, rules_checksum, key_value, run_id) "
@@ -497,6 +501,7 @@ class _SuiteRun:
         self.batches = 0
         self.gx_runs = 0
         self.carry: list[str] | None = None  # validated keys, when the suite is validated incrementally
+        self.carried_filter: tuple[str, dict[str, Any]] | None = None  # (SQL: a row is carried, its params)
         self.rows_carried_over = 0
         self.new_keys: list[str] = []
 
@@ -551,6 +556,7 @@ class _SuiteRun:
         params = {**self.params, _CARRY_PARAM: list(self.carry or [])}
         # a NULL key is never carried over: its rows are read every time
         carried = f"coalesce(CAST({key} AS VARCHAR) IN (SELECT unnest(${_CARRY_PARAM})), false)"
+        self.carried_filter = (carried, params)
         new = _Source(self.con, f"SELECT * FROM {source.sub} WHERE NOT {carried}", params)
         # One scan for what the carried rows contribute (count, NULLs per rule column) and the keys read now.
         cols = sorted({specs[i].kwargs["column"] for i in batch_idxs} & set(source.columns))
@@ -668,9 +674,14 @@ class _SuiteRun:
                                                                 self._sample_cols(specs[i], rel_cols, is_query)}]
                 part = ", ".join(_ident(k) for k in keys)
                 nulls = " OR ".join(f"{_ident(k)} IS NULL" for k in keys)
+                where, params = "", None
+                if self.carried_filter is not None and not is_query:
+                    # only the key values that occur among the new rows can be duplicated (module docstring)
+                    carried, params = self.carried_filter
+                    where = (f"WHERE ({part}) IN (SELECT {part} FROM {source.sub} WHERE NOT {carried}) OR {nulls} ")
                 frame = source.frame(
-                    f"SELECT {', '.join(_ident(c) for c in cols)} FROM {source.sub} "
-                    f"QUALIFY count(*) OVER (PARTITION BY {part}) > 1 OR {nulls}"
+                    f"SELECT {', '.join(_ident(c) for c in cols)} FROM {source.sub} {where}"
+                    f"QUALIFY count(*) OVER (PARTITION BY {part}) > 1 OR {nulls}", params
                 )
                 clean_rows = source.count() - len(frame)
             else:
@@ -743,8 +754,8 @@ class _Source:
             self._count = int(self._rel(f"SELECT count(*) AS n FROM {self.sub}").fetchall()[0][0])
         return self._count
 
-    def frame(self, sql: str) -> pd.DataFrame:
-        return _to_pandas(_arrow_table(self._rel(sql)))
+    def frame(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        return _to_pandas(_arrow_table(self._rel(sql, params)))
 
     def head(self, n: int) -> list[dict[str, Any]]:
         return _records(self.frame(f"SELECT * FROM {self.sub} LIMIT {int(n)}"))

@@ -32,6 +32,10 @@ DEFAULT_SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 SEVERITIES = ("error", "warn")
 SCOPES = ("batch", "table")
 
+#: Uniqueness rules (the gate reads only the rows of duplicate groups; an incremental_key suite carries their
+#: verdict over for rows that passed them before, see gx_runner).
+UNIQUE_TYPES = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
+
 #: Map-type expectations whose verdict depends on other rows: they must see the whole relation.
 CROSS_ROW_TYPES = frozenset(
     {
@@ -127,10 +131,16 @@ class SuiteSpec:
         """The row-level rules on the relation itself (scope batch, no query)."""
         return [e for e in self.expectations if e.scope == "batch" and e.query is None]
 
-    def row_rules_checksum(self) -> str:
-        """Identifies the row-level rules and the relation they read: a verdict recorded under another checksum
-        is not carried over."""
-        body = json.dumps([self.relation_sql, self.incremental_key, [e.fingerprint() for e in self.row_rules]])
+    @property
+    def unique_rules(self) -> list[ExpectationSpec]:
+        """The uniqueness rules on the relation itself (no query)."""
+        return [e for e in self.expectations if e.type in UNIQUE_TYPES and e.query is None]
+
+    def carried_rules_checksum(self) -> str:
+        """Identifies the rules whose verdicts an incremental_key suite carries over (row-level and uniqueness
+        rules) and the relation they read: a verdict recorded under another checksum is not carried over."""
+        body = json.dumps([self.relation_sql, self.incremental_key,
+                           [e.fingerprint() for e in self.row_rules + self.unique_rules]])
         return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
     @property

@@ -185,6 +185,11 @@ def _empty(title: str, message: str = "Chưa có số liệu") -> str:
     return "".join(parts)
 
 
+def _x_positions(periods: Sequence[str], x_of: Callable[[float], float]) -> tuple[list[str], list[str]]:
+    """Each period's x coordinate and escaped label, formatted once per chart (not once per series and point)."""
+    return [_num(x_of(i)) for i in range(len(periods))], [_x(period_label(p)) for p in periods]
+
+
 def line_chart(title: str, periods: Sequence[str], series: Sequence[Series], *, y_label: str,
                x_label: str = "Kỳ báo cáo", fmt: Formatter = fmt_number, y_max: float | None = None,
                markers: Sequence[Marker] = (), height: float = 300) -> str:
@@ -216,30 +221,33 @@ def line_chart(title: str, periods: Sequence[str], series: Sequence[Series], *, 
     parts += _markers(markers, x_of, top, bottom)
     dots = n <= 40
     end_labels: list[tuple[float, str, str]] = []
+    xs, period_titles = _x_positions(periods, x_of)
     for s, color in zip(series, colors):
+        ys = [None if v is None else _num(y_of(v)) for v in s.values]
         segment: list[str] = []
         segments: list[list[str]] = []
-        for i, v in enumerate(s.values):
-            if v is None:
+        for i, y in enumerate(ys):
+            if y is None:
                 if segment:
                     segments.append(segment)
                 segment = []
                 continue
-            segment.append(f"{_num(x_of(i))},{_num(y_of(v))}")
+            segment.append(f"{xs[i]},{y}")
         if segment:
             segments.append(segment)
         for seg in segments:
             if len(seg) > 1:
                 parts.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="{color}" stroke-width="2.2" '
                              f'stroke-linejoin="round" stroke-linecap="round"/>')
+        label = _x(s.label)
         for i, v in enumerate(s.values):
             if v is None:
                 continue
             isolated = (i == 0 or s.values[i - 1] is None) and (i == n - 1 or s.values[i + 1] is None)
             radius = 3 if (dots or isolated) else 0
-            parts.append(f'<circle cx="{_num(x_of(i))}" cy="{_num(y_of(v))}" r="{radius or 2.5}" fill="{color}" '
-                         f'fill-opacity="{1 if radius else 0}"><title>{_x(period_label(periods[i]))} — '
-                         f'{_x(s.label)}: {_x(fmt(v))}</title></circle>')
+            parts.append(f'<circle cx="{xs[i]}" cy="{ys[i]}" r="{radius or 2.5}" fill="{color}" '
+                         f'fill-opacity="{1 if radius else 0}"><title>{period_titles[i]} — '
+                         f'{label}: {_x(fmt(v))}</title></circle>')
         last = max((i for i, v in enumerate(s.values) if v is not None), default=None)
         if last is not None:
             end_labels.append((y_of(s.values[last]), fmt(s.values[last]), color))
@@ -281,6 +289,9 @@ def bar_chart(title: str, periods: Sequence[str], series: Sequence[Series], *, y
     parts += _y_axis(ticks, y_of, y_label, fmt, top, bottom, right)
     parts += _markers(markers, x_of, top, bottom)
     group_w = bar_w / (1 if stacked else len(series))
+    width = _num(group_w)
+    period_titles = [_x(period_label(p)) for p in periods]
+    labels = [_x(s.label) for s in series]
     for i in range(n):
         base = 0.0
         for k, (s, color) in enumerate(zip(series, colors)):
@@ -292,9 +303,9 @@ def bar_chart(title: str, periods: Sequence[str], series: Sequence[Series], *, y
                 base += v
             else:
                 y0, y1, x0 = y_of(0), y_of(v), x_of(i) - bar_w / 2 + k * group_w
-            parts.append(f'<rect x="{_num(x0)}" y="{_num(y1)}" width="{_num(group_w)}" '
-                         f'height="{_num(max(y0 - y1, 0.5))}" fill="{color}"><title>{_x(period_label(periods[i]))}'
-                         f' — {_x(s.label)}: {_x(fmt(v))}</title></rect>')
+            parts.append(f'<rect x="{_num(x0)}" y="{_num(y1)}" width="{width}" '
+                         f'height="{_num(max(y0 - y1, 0.5))}" fill="{color}"><title>{period_titles[i]}'
+                         f' — {labels[k]}: {_x(fmt(v))}</title></rect>')
     parts += _x_axis(period_ticks(periods), x_of, bottom, x_label, right)
     parts.append("</svg>")
     return "".join(parts)

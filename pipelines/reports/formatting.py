@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -116,8 +117,9 @@ def fmt_number(value: float | int | None) -> str:
     return fmt_dec(value, 2 if abs(float(value)) < 100 else 1)
 
 
+@functools.lru_cache(maxsize=4096)
 def period_label(period: str | None) -> str:
-    """'2025-04' -> '04/2025'."""
+    """'2025-04' -> '04/2025'. Cached: every chart point of every page asks again for the same few hundred."""
     if not period:
         return MISSING
     match = re.fullmatch(r"(\d{4})-(\d{2})", period)

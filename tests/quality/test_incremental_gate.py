@@ -88,7 +88,7 @@ def test_first_run_validates_everything_and_lists_the_keys(con, tmp_path):
     first = R.validate(con, suite, batch_rows=4_000, carry_over=[])
     _compare(full, first)
     assert first.rows_carried_over == 0 and first.rows_validated == 15_000
-    assert first.new_keys == ["1", "2", "3", "4", "5"] and first.row_rules_clean
+    assert first.new_keys == ["1", "2", "3", "4", "5"] and first.carry_over_clean
     assert R.record_validated_keys(con, [first], "run-1") == 5
     assert sorted(R.validated_keys(con, suite)) == ["1", "2", "3", "4", "5"]
 
@@ -109,7 +109,7 @@ def test_carried_over_verdicts_equal_a_full_validation(con, tmp_path):
                    and r.severity == "error")
     assert between.unexpected_count == 1 and between.sample[0]["row_id"] == 60001
     assert between.missing_count > 0  # the carried rows' NULLs count as missing, as GX counts them
-    assert not inc.row_rules_clean
+    assert not inc.carry_over_clean
     assert R.record_validated_keys(con, [inc], "run-2") == 0  # a failing file is validated again next time
     assert "6" not in R.validated_keys(con, suite)
 
@@ -124,14 +124,57 @@ def test_table_rules_still_see_old_and_new_rows(con, tmp_path):
     orphans = next(r for r in inc.results if r.name == "no_orphans")
     assert not unique.success and unique.unexpected_count == 20  # 10 new rows + the 10 old ones they repeat
     assert not orphans.success and orphans.observed_value == 1
-    assert inc.row_rules_clean and inc.new_keys == ["6", "99"]
+    _compare(R.validate(con, suite), inc)
+    # the new files broke uniqueness: not recorded, so they are read again (and the duplicates found again) next time
+    assert inc.new_keys == ["6", "99"] and not inc.carry_over_clean
+    assert R.record_validated_keys(con, [inc], "run-2") == 0
+    again = R.validate(con, suite, carry_over=R.validated_keys(con, suite))
+    assert next(r for r in again.results if r.expectation == "expect_column_values_to_be_unique"
+                ).unexpected_count == 20
+
+
+COMPOUND = SUITE.replace("""  - type: expect_column_values_to_be_unique
+    kwargs: {column: row_id}""", """  - type: expect_column_values_to_be_unique
+    kwargs: {column: row_id}
+  - type: expect_compound_columns_to_be_unique
+    kwargs: {column_list: [unit, kind]}
+    severity: warn""")
+
+
+@pytest.mark.parametrize("case", ["clean", "dupes_within_new", "dupes_old_new", "null_keys", "compound"])
+def test_uniqueness_reads_only_new_values_and_equals_a_full_validation(con, tmp_path, case):
+    """Uniqueness with carried-over rows: GX is given the rows whose values occur among the new rows (and NULL
+    keys) only, and every count and sample equals a full validation's."""
+    suite = load_suite(_write(tmp_path, COMPOUND))
+    if case == "null_keys":  # NULL keys in the carried files count as missing, not as duplicates
+        con.execute("UPDATE main.fct SET row_id = NULL, kind = NULL WHERE row_id % 1000 = 7")
+    first = R.validate(con, suite, carry_over=[])
+    assert first.carry_over_clean
+    R.record_validated_keys(con, [first], "run-1")
+    _add_file(con, 6, 500, 70_000)
+    if case == "dupes_within_new":
+        con.execute("UPDATE main.fct SET row_id = 70001 WHERE row_id IN (70002, 70003)")
+    elif case == "dupes_old_new":
+        con.execute("UPDATE main.fct SET row_id = 20005 WHERE row_id = 70004")
+    elif case == "null_keys":
+        con.execute("UPDATE main.fct SET row_id = NULL WHERE row_id = 70008")
+    elif case == "compound":  # a new unit/kind pair that an old file already has
+        con.execute("UPDATE main.fct SET unit = 'u30002', kind = 'xa' WHERE row_id = 70010")
+    inc = R.validate(con, suite, carry_over=R.validated_keys(con, suite))
+    full = R.validate(con, suite)
+    _compare(full, inc)
+    for a, b in zip(full.results, inc.results):
+        if a.expectation in R.UNIQUE_TYPES:
+            assert a.sample == b.sample, a.name
+    assert inc.rows_carried_over == 15_000
+    assert inc.carry_over_clean == (case in ("clean", "null_keys"))
 
 
 def test_changed_rules_void_the_carried_verdicts(con, tmp_path):
     suite = load_suite(_write(tmp_path, SUITE))
     R.record_validated_keys(con, [R.validate(con, suite, carry_over=[])], "run-1")
     stricter = load_suite(_write(tmp_path, SUITE.replace("max_value: 100", "max_value: 80"), "stricter.yml"))
-    assert stricter.row_rules_checksum() != suite.row_rules_checksum()
+    assert stricter.carried_rules_checksum() != suite.carried_rules_checksum()
     assert R.validated_keys(con, stricter) == []
     result = R.validate(con, stricter, carry_over=R.validated_keys(con, stricter))
     assert result.rows_carried_over == 0 and not result.success  # officers up to 89 in every file

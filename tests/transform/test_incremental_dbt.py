@@ -172,6 +172,15 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path) -> None:
                                             "where suite = 'fct_staffing_snapshot'").fetchall()}
         assert current <= passed
 
+    # the outliers were recomputed for the provinces whose files changed only (04 in the 2025 map, 34 legacy)
+    executed = next((data / "build" / "dbt_target" / "compiled").rglob("mart_staffing_outliers.sql")).read_text()
+    assert "mart_staffing_outliers__inputs" in executed and "province_code) in (" in executed
+    with duckdb.connect(str(data / "build" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from (select map_version, province_code, source_file_id, count(*) "
+            "from marts.fct_staffing_snapshot group by all "
+            "except select * from staging.mart_staffing_outliers__inputs)").fetchone()[0] == 0
+
     results_written = _dbt_results(data)[1]
     third = run_refresh(data, raw)
     assert third.returncode == 0, third.stderr[-3000:]

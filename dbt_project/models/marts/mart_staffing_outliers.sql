@@ -1,7 +1,23 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where (map_version, province_code) in ({{ outlier_provinces_to_redo() }}){% endif %}",
+    post_hook="create or replace table {{ outlier_inputs_relation() }} as select map_version, province_code, source_file_id, count(*) as row_count from {{ ref('fct_staffing_snapshot') }} group by all"
+) }}
 -- Units whose figures are implausible or jump sharply between consecutive submitted periods (same map).
 -- One row per unit, period and rule hit.
+-- Incremental by province: a rule looks at a unit's own history (the previous submitted period of the same
+-- commune_sk, which belongs to one province of one map), so only the provinces whose fact rows changed since the
+-- last build are recomputed. The post-hook records which files (and how many rows of each) the facts held at
+-- this build in a table beside the staging views; the next build redoes every province whose files differ
+-- from that record (new, superseded or removed files), deleting its rows first (pre-hook) and appending the
+-- recomputed ones. No record (a first or full build) means every province. At 10 years one new province file
+-- recomputes about 1 % of the 1.1 M fact rows instead of all of them (1.6 s).
 with facts as (
     select * from {{ ref('fct_staffing_snapshot') }}
+    {% if is_incremental() %}
+    where (map_version, province_code) in ({{ outlier_provinces_to_redo() }})
+    {% endif %}
 ),
 
 with_previous as (
