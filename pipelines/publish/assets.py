@@ -46,6 +46,7 @@ def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
             "built_as": rel.built_as,
             "base_release_id": rel.base_release_id or "",
             "tables_changed": MetadataValue.json(list(rel.changed)),
+            "source_files_replaced": MetadataValue.json(rel.files_replaced),
             "bytes": rel.bytes,
             "tables": MetadataValue.json(rel.tables),
             "rows_total": MetadataValue.int(sum(rel.tables.values())),

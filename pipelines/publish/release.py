@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -55,6 +55,7 @@ class Release:
     built_as: str = "full"
     base_release_id: str | None = None
     changed: tuple[str, ...] = ()
+    files_replaced: dict[str, int] = field(default_factory=dict)  # table -> source files replaced (incremental)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -156,9 +157,10 @@ def _base_state(con: duckdb.DuckDBPyConnection) -> tuple[str, int]:
 
 
 def sync_from_base(build_db: Path, base: Path, target: Path, release_id: str,
-                   run_id: str | None = None) -> tuple[dict[str, int], str, list[str]]:
+                   run_id: str | None = None) -> tuple[dict[str, int], str, dict[str, int | None]]:
     """Build the release at `target` from a copy of the release `base`, replacing what differs from the build
-    database. Returns (row counts, base release id, changed tables). Raises (and leaves `target` for the caller
+    database. Returns (row counts, base release id, changed tables -> source files replaced, None for the whole
+    table). Raises (and leaves `target` for the caller
     to remove) when the base cannot be used or the result does not match the build database."""
     shutil.copyfile(base, target)
     con = duckdb.connect(str(target), config={"memory_limit": paths.duckdb_memory_limit()})
@@ -181,7 +183,9 @@ def sync_from_base(build_db: Path, base: Path, target: Path, release_id: str,
             con.execute(f"drop table {_q(schema, table, catalog)}")
         con.execute("detach build")
         _verify(con, catalog, layouts, replaced)
-        changed = [f"{schema}.{table}" for schema, table in sorted([*replaced, *dropped])]
+        changed = {f"{schema}.{table}": (None if keys is None else len(keys)) for (schema, table), keys in
+                   sorted(replaced.items())}
+        changed.update({f"{schema}.{table}": None for schema, table in dropped})
         _store_meta(con, release_id, run_id, "incremental", base_id, generation + 1)
         counts = _counts(con)
         con.execute("checkpoint")
@@ -203,8 +207,9 @@ def _sync_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table
         con.execute(f"create or replace table {target} as select * from {source}")
         return None
     diff = con.execute(
-        "select coalesce(n.key_column, o.key_column), n.key_value, o.key_value from (select * from new_fingerprints "
-        " where schema_name = ? and table_name = ?) n "
+        "select coalesce(n.key_column, o.key_column), coalesce(n.key_value, o.key_value), "
+        "       n.row_count is not null and n.key_value is null or o.row_count is not null and o.key_value is null "
+        "from (select * from new_fingerprints where schema_name = ? and table_name = ?) n "
         "full join (select * from meta.release_fingerprints where schema_name = ? and table_name = ?) o "
         " on n.key_value is not distinct from o.key_value and n.key_column is not distinct from o.key_column "
         "where n.row_count is distinct from o.row_count or n.row_hash is distinct from o.row_hash",
@@ -212,11 +217,10 @@ def _sync_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table
     ).fetchall()
     if not diff:
         return _UNCHANGED
-    keys = {key for _, new_key, old_key in diff for key in (new_key, old_key)}
-    if any(column != SYNC_KEY for column, _, _ in diff) or None in keys:  # a whole table, or rows without a file
+    if any(column != SYNC_KEY or null_key for column, _, null_key in diff):  # a whole table, or rows without a file
         con.execute(f"create or replace table {target} as select * from {source}")
         return None
-    keys = sorted(keys)
+    keys = sorted(key for _, key, _ in diff)
     match = f"{SYNC_KEY}::varchar in (select unnest(?::varchar[]))"
     con.execute(f"delete from {target} where {match}", [keys])
     con.execute(f"insert into {target} select * from {source} where {match}", [keys])
@@ -310,13 +314,14 @@ def publish(build_db: Path | None = None, run_id: str | None = None, incremental
     release_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     staging = releases / f".warehouse-{release_id}.duckdb.partial"
     base = next(iter(list_releases()), None) if incremental else None
-    built_as, base_id, changed = "full", None, ()
+    built_as, base_id, changed, files_replaced = "full", None, (), {}
     try:
         counts = None
         if base is not None:
             try:
-                counts, base_id, changed_list = sync_from_base(build_db, base, staging, release_id, run_id)
-                built_as, changed = "incremental", tuple(changed_list)
+                counts, base_id, changes = sync_from_base(build_db, base, staging, release_id, run_id)
+                built_as, changed = "incremental", tuple(sorted(changes))
+                files_replaced = {name: n for name, n in changes.items() if n is not None}
             except (duckdb.Error, SyncMismatch, OSError, ValueError) as exc:
                 logger.info("full copy instead of an incremental release from %s: %s", base.name, exc)
                 _remove_partial(staging)
@@ -331,7 +336,7 @@ def publish(build_db: Path | None = None, run_id: str | None = None, incremental
     os.replace(staging, final)  # the release is complete on disk before anyone can see it
     _atomic_install(final, paths.published_db())
     prune_releases(KEEP_RELEASES)
-    return Release(final, release_id, counts, final.stat().st_size, built_as, base_id, changed)
+    return Release(final, release_id, counts, final.stat().st_size, built_as, base_id, changed, files_replaced)
 
 
 def _remove_partial(staging: Path) -> None:

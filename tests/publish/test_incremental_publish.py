@@ -94,6 +94,7 @@ def test_new_withdrawn_and_changed_files_are_synced(data_dir) -> None:
     second = publish_and_check(data_dir, "incremental")
     assert second.base_release_id == first.release_id
     assert set(second.changed) == {"marts.fct", "audit.files"}
+    assert second.files_replaced == {"marts.fct": 3, "audit.files": 1}  # f_new, f2, f4; other rows kept
     assert second.tables["marts.fct"] == 300 - 50 + 20
     assert release_meta(second.path) == ("incremental", first.release_id, 1)
     # nothing changed: an incremental release that replaces nothing
@@ -113,9 +114,15 @@ def test_changed_tables_layouts_and_rows_without_a_file(data_dir) -> None:
     rel = publish_and_check(data_dir, "incremental")
     assert set(rel.changed) == {"ref.dim", "marts.new_mart", "audit.files", "marts.fct"}
     sql(data_dir, "insert into marts.fct values (null, 9999, 1, 'no file', date '2026-11-01')")
-    publish_and_check(data_dir, "incremental")
+    assert publish_and_check(data_dir, "incremental").files_replaced == {}  # rows without a file: whole table
     sql(data_dir, "update marts.fct set officers = 0 where source_file_id is null")
-    publish_and_check(data_dir, "incremental")
+    assert publish_and_check(data_dir, "incremental").files_replaced == {}
+    sql(data_dir, "insert into marts.fct values ('f_late', 9998, 1, 'late', date '2026-11-01')")
+    assert publish_and_check(data_dir, "incremental").files_replaced == {"marts.fct": 1}  # NULL-file rows kept
+    sql(data_dir, "delete from marts.fct where source_file_id is null")
+    assert publish_and_check(data_dir, "incremental").files_replaced == {}  # ... and now they are gone
+    sql(data_dir, "insert into marts.fct values ('f_later', 9997, 1, 'later', date '2026-11-01')")
+    assert publish_and_check(data_dir, "incremental").files_replaced == {"marts.fct": 1}
 
 
 @pytest.mark.parametrize("damage", ["old_format", "garbage", "generation"])
