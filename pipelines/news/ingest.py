@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.landing import archive_bytes, landing_files, sha256_file
+from pipelines.landing import ContentIds, archive_bytes, landing_files, sha256_file
 from pipelines.landing import refusal as landing_refusal
 from pipelines.news.articles import Article, ArticleReadError, dedupe, read_articles
 from pipelines.news.extract import extract_article
@@ -231,21 +231,27 @@ def ingest_news(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Pat
     known = {r[0] for r in con.execute("select file_id from audit.news_files").fetchall()}
 
     files: list[NewsFile] = []
+    content_ids = ContentIds(con, "news")
     for path in landing_files(landing):
         batch.files_seen += 1
         refused = landing_refusal(path)  # a symbolic link: never followed
-        size = path.lstat().st_size if refused else path.stat().st_size
+        st = path.lstat() if refused else path.stat()
+        size = st.st_size
         if refused or size > MAX_FILE_BYTES:
             # Never read an oversized file; its id stands for name, size and time instead of content.
             file_id = ("refused-" if refused else "oversize-") + hashlib.sha256(
                 f"{path.name}:{size}:{path.lstat().st_mtime_ns}".encode()).hexdigest()
         else:
-            file_id = sha256_file(path)
+            file_id = content_ids.recorded(path, st)
+            if file_id not in known:  # not recorded, or recorded but not ingested: hash the content now
+                file_id = sha256_file(path)
+            content_ids.remember(path, st, file_id)
         if file_id in known:
             continue  # the same bytes were ingested before (or appear twice in this batch): a no-op
         known.add(file_id)
         files.append(NewsFile(path, file_id, size, error=refused))
     batch.files_new = len(files)
+    content_ids.save(con)
     if not files:
         return batch
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.landing import archive_bytes, landing_files, sha256_bytes
+from pipelines.landing import ContentIds, archive_bytes, landing_files, sha256_bytes
 from pipelines.landing import refusal as landing_refusal
 from pipelines.submissions import contract, reader
 
@@ -357,17 +357,24 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
     parsed_files: list[reader.ParsedFile] = []
     contents: dict[str, bytes] = {}
     landing_paths: dict[str, Path] = {}
+    content_ids = ContentIds(con, "submissions")
     for path in landing_files(landing):
         batch.files_seen += 1
         refused = landing_refusal(path)  # a symbolic link: never followed, not even to stat its target
-        size = path.lstat().st_size if refused else path.stat().st_size
+        st = path.lstat() if refused else path.stat()
+        size = st.st_size
         if refused or size > reader.MAX_FILE_BYTES:
             data = b""  # never read an oversized file into memory; it is rejected below by size
             file_id = (f"{'refused' if refused else 'oversize'}-"
                        f"{sha256_bytes(f'{path.name}:{size}:{path.lstat().st_mtime_ns}'.encode())}")
         else:
+            recorded = content_ids.recorded(path, st)
+            if recorded in known:
+                content_ids.remember(path, st, recorded)
+                continue  # unchanged since its content was hashed and ingested
             data = path.read_bytes()
             file_id = sha256_bytes(data)
+            content_ids.remember(path, st, file_id)
         if file_id in known or file_id in contents:
             continue  # same content already ingested (or twice in this batch): a no-op
         contents[file_id] = data
@@ -386,6 +393,7 @@ def ingest(con: duckdb.DuckDBPyConnection, landing: Path, archive_root: Path,
             reader.count_rejected_rows(parsed, data)
         parsed_files.append(parsed)
     batch.files_new = len(parsed_files)
+    content_ids.save(con)
     if not parsed_files:
         return batch
 

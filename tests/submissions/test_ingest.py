@@ -244,6 +244,34 @@ def test_resubmission_supersedes_and_reingest_is_a_noop(db, tmp_path) -> None:
     assert all(not os.access(p, os.W_OK) or os.geteuid() == 0 for p in (tmp_path / "archive").rglob("*.csv"))
 
 
+def test_unchanged_landing_files_are_not_read_again_but_any_rewrite_is_seen(db, tmp_path, monkeypatch) -> None:
+    """The content hash of a landing file whose stat is unchanged is reused (no read); a rewrite is seen even with
+    the same size and the old mtime put back (its ctime changed); a removed file leaves the record."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    rows = unit_rows("34", "legacy_63", 10)
+    one = write_csv(landing / "34_2025-06.csv", rows, "34", "2025-06")
+    two = write_csv(landing / "34_2025-05.csv", rows, "34", "2025-05")
+    assert ingest.ingest(db, landing, tmp_path / "archive").files_new == 2
+    reads: list[str] = []
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real_read(self))
+    again = ingest.ingest(db, landing, tmp_path / "archive")
+    assert (again.files_seen, again.files_new, reads) == (2, 0, [])
+    before = one.stat()
+    rows[0][3] = "9" if rows[0][3] != "9" else "8"  # same size
+    write_csv(one, rows, "34", "2025-06")
+    os.utime(one, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert one.stat().st_size == before.st_size and one.stat().st_mtime_ns == before.st_mtime_ns
+    changed = ingest.ingest(db, landing, tmp_path / "archive")
+    assert changed.files_new == 1 and reads == ["34_2025-06.csv"]
+    two.unlink()
+    ingest.ingest(db, landing, tmp_path / "archive")
+    recorded = [r[0] for r in db.execute("select path from raw.landing_hash_cache where source = 'submissions'"
+                                         ).fetchall()]
+    assert recorded == [str(one)]
+
+
 def test_meta_columns_instead_of_header_block_and_english_aliases(db, tmp_path) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
