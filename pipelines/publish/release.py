@@ -16,7 +16,8 @@ Two ways to build the release file, with the same content:
   Anything unexpected (no usable base, a changed table layout, a mismatch, a damaged base) falls back to the
   full copy, and every `FULL_EVERY` releases a full copy is made anyway so that the file never accumulates the
   space of deleted rows.
-At 10 years of data the full copy took 2.8 s of an incremental refresh; the incremental one about 0.5 s.
+At 10 years of data, after one new province file, the publish step took 3.2-3.6 s with the full copy and
+1.0-1.4 s incrementally (interleaved runs; the two facts' per-file hashes are most of what is left).
 """
 
 from __future__ import annotations

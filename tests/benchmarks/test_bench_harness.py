@@ -4,6 +4,7 @@ the report's hand-written part kept, and the two baselines agreeing on a tiny ge
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -110,3 +111,15 @@ def test_bare_and_pandas_baselines_agree_on_a_tiny_set(tmp_path: Path) -> None:
         f"except select map_version, province_code, period, {cols} from read_csv(?, types = "
         "{'province_code': 'varchar', 'period': 'varchar'}))", [str(tmp_path / "pandas.csv")]).fetchone()[0]
     assert differ == 0
+
+
+def test_ab_months_and_generated_set(tmp_path: Path) -> None:
+    import ab_incremental
+
+    assert ab_incremental.months("2026-10", 10) == ("2016-11", "2026-11")
+    assert ab_incremental.months("2026-12", 1) == ("2026-01", "2027-01")
+    older, newer = tmp_path / "gen-2016-11-2026-10-aaaa", tmp_path / "gen-2016-11-2026-10-bbbb"
+    for d in (newer, older, tmp_path / "gen-2016-11-2026-10-cccc-xlsx-as-csv"):
+        d.mkdir()
+    os.utime(older, (1, 1))
+    assert ab_incremental.generated(tmp_path, "2016-11", "2026-10") == newer
