@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 PUBLISHED_SCHEMAS = ("ref", "marts", "audit")
 KEEP_RELEASES = 5
 SYNC_KEY = "source_file_id"  # tables with this column are compared and replaced per source file
+MATCH_KEYS = f"{SYNC_KEY}::varchar in (select unnest(?::varchar[]))"  # the rows of the source files bound as ?
 FULL_EVERY = 30  # incremental releases in a row before the next full copy
 
 
@@ -95,7 +96,7 @@ def _fingerprint_build(con: duckdb.DuckDBPyConnection, layouts: dict) -> None:
     con.execute(FINGERPRINT_DDL)
     for (schema, table), columns in layouts.items():
         source = _q(schema, table, "build")
-        if any(name == SYNC_KEY for name, _ in columns):
+        if any(column == SYNC_KEY for column, _ in columns):
             con.execute(f"insert into new_fingerprints select ?, ?, ?, {SYNC_KEY}::varchar, count(*), sum(hash(t)) "
                         f"from {source} t group by {SYNC_KEY}", [schema, table, SYNC_KEY])
         else:
@@ -121,8 +122,9 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def _copy_all(con: duckdb.DuckDBPyConnection, layouts: dict) -> None:
     catalog = con.execute("select current_database()").fetchall()[0][0]
     for schema, table in layouts:
+        target, source = _q(schema, table, catalog), _q(schema, table, "build")
         con.execute(f'create schema if not exists "{schema}"')
-        con.execute(f"create table {_q(schema, table, catalog)} as select * from {_q(schema, table, 'build')}")
+        con.execute(f"create table {target} as select * from {source}")
 
 
 def build_release_file(build_db: Path, target: Path, release_id: str, run_id: str | None = None) -> dict[str, int]:
@@ -222,9 +224,8 @@ def _sync_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table
         con.execute(f"create or replace table {target} as select * from {source}")
         return None
     keys = sorted(key for _, key, _ in diff)
-    match = f"{SYNC_KEY}::varchar in (select unnest(?::varchar[]))"
-    con.execute(f"delete from {target} where {match}", [keys])
-    con.execute(f"insert into {target} select * from {source} where {match}", [keys])
+    con.execute(f"delete from {target} where {MATCH_KEYS}", [keys])
+    con.execute(f"insert into {target} select * from {source} where {MATCH_KEYS}", [keys])
     return keys
 
 
@@ -234,24 +235,24 @@ def _verify(con: duckdb.DuckDBPyConnection, catalog: str, layouts: dict, replace
     are the base's, which passed the same check when the base was built; the periodic full copy bounds how long
     rows are carried from file to file."""
     for schema, table in layouts:
-        name = _q(schema, table, catalog)
-        checks = [("count(*)", "", [], "")]
-        if (schema, table) in replaced:
-            keys = replaced[(schema, table)]
-            if keys is None:
-                checks = [("count(*), coalesce(sum(hash(t)), 0)", "", [], "")]
-            else:
-                checks.append(("count(*), coalesce(sum(hash(t)), 0)",
-                               f"where {SYNC_KEY}::varchar in (select unnest(?::varchar[]))", [keys],
-                               "and list_contains(?, key_value)"))
-        for measures, where, params, fp_where in checks:
-            got = con.execute(f"select {measures} from {name} t {where}", params).fetchall()[0]
-            want = con.execute(
-                f"select coalesce(sum(row_count), 0){', coalesce(sum(row_hash), 0)' if ',' in measures else ''} "
-                f"from new_fingerprints where schema_name = ? and table_name = ? {fp_where}",
-                [schema, table, *params]).fetchall()[0]
-            if tuple(got) != tuple(want):
-                raise SyncMismatch(f"{schema}.{table}: {got} (rows, hash) in the release, {want} in the build database")
+        target = _q(schema, table, catalog)
+        checks = [(con.execute(f"select count(*) from {target}").fetchall(),
+                   con.execute("select coalesce(sum(row_count), 0) from new_fingerprints "
+                               "where schema_name = ? and table_name = ?", [schema, table]).fetchall())]
+        keys = replaced.get((schema, table), ())
+        if keys is None:  # the whole table was replaced
+            checks.append((con.execute(f"select coalesce(sum(hash(t)), 0) from {target} t").fetchall(),
+                           con.execute("select coalesce(sum(row_hash), 0) from new_fingerprints "
+                                       "where schema_name = ? and table_name = ?", [schema, table]).fetchall()))
+        elif keys:  # these source files' rows were replaced
+            checks.append((con.execute(f"select coalesce(sum(hash(t)), 0) from {target} t where {MATCH_KEYS}",
+                                       [keys]).fetchall(),
+                           con.execute("select coalesce(sum(row_hash), 0) from new_fingerprints "
+                                       "where schema_name = ? and table_name = ? and list_contains(?, key_value)",
+                                       [schema, table, keys]).fetchall()))
+        for got, want in checks:
+            if got != want:
+                raise SyncMismatch(f"{schema}.{table}: {got[0][0]} in the release, {want[0][0]} in the build database")
 
 
 def _install_tmp(published: Path, pid: int) -> Path:

@@ -268,7 +268,7 @@ def test_ui_lineage_launch_refresh_and_automation(tmp_path: Path) -> None:
             _shot(page, "02-catalog")
             published_link.click()
             page.wait_for_url(re.compile(r"/assets/published/warehouse"))
-            expect(page.get_by_text("a fresh copy of the ref, marts and audit schemas").first).to_be_visible()
+            expect(page.get_by_text("the ref, marts and audit schemas of the build database").first).to_be_visible()
             _shot(page, "03-asset-published-warehouse")
 
             # ... and the reports group holds the national report (HTML) and the XLSX report.
