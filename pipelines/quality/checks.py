@@ -4,10 +4,10 @@
   accepted files that have not passed yet (what this run ingested; a failed batch stays pending, so it keeps
   blocking until it is fixed or superseded by a resubmission) and never re-validates passed history.
 * `warehouse_gate` validates every other suite in one step after dbt (one GX session, one Data Docs build).
-  Suites with an `incremental_key` (the incremental facts) carry over the row-level verdicts of the file groups
-  that passed before (audit.quality_validated_keys; voided by a full dbt build), so a refresh that adds one file
-  reads that file's rows for the row-level rules, not the whole history; uniqueness, row-count and query rules
-  still read the whole table.
+  Suites with an `incremental_key` (the incremental facts) carry over the row-level and uniqueness verdicts of
+  the file groups that passed before (audit.quality_validated_keys; voided by a full dbt build), so a refresh that
+  adds one file reads that file's rows for the row-level rules, and for uniqueness only the rows sharing a key
+  value with them, not the whole history; row-count and query rules still read the whole table.
 
 GX itself runs in a worker process (gx_worker.py) that the refresh starts first thing, so that importing GX (5-7 s)
 overlaps the rest of the start-up instead of delaying the gate; this module never imports GX.
@@ -64,7 +64,7 @@ def _check_name(suite: str) -> str:
 
 def _store(results: list[gx_runner.SuiteResult], run_id: str) -> None:
     """Append the outcomes to audit.quality_results (history for analysts); remember the keys whose rows passed
-    the row-level rules of incremental suites."""
+    the row-level and uniqueness rules of incremental suites."""
     records = [{**record, "expectation_name": outcome.name}
                for res in results for record, outcome in zip(res.to_records(run_id), res.results)]
     with warehouse.connect() as con:
