@@ -9,7 +9,7 @@ next); an interleaved A/B does. For each checkout and size of history: a full re
 data (`make bench` must have generated it under --bench-dir), kept as a snapshot; then, per run, the snapshot is
 restored at the same path (so dbt's partial parse stays valid), one new province file lands, and the incremental
 refresh is timed with the same code `make bench` uses (each checkout's own `benchmarks/bench_pipeline.py`).
-Runs alternate old/new, new/old. Prints one line per run (wall, CPU of the process tree, stages) and writes the
+Every round runs each size for both checkouts (old/new, then new/old in the next round). Prints one line per run (wall, CPU of the process tree, stages) and writes the
 figures as JSON to --out.
 """
 
@@ -68,9 +68,8 @@ def main() -> None:
     logs = args.work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     results = []
-    for years in args.years:
-        first = months(args.last_period, years)[0]
-        gen = generated(args.bench_dir / "inputs", first, args.last_period)
+    for years in args.years:  # a full refresh per checkout and size, kept as a snapshot
+        gen = generated(args.bench_dir / "inputs", months(args.last_period, years)[0], args.last_period)
         for variant, bench in benches.items():
             base = args.work / variant
             data, snap, landing = base / f"data-{years}y", base / f"data-{years}y.snap", base / f"landing-{years}y"
@@ -80,7 +79,10 @@ def main() -> None:
                 full = bench.run_refresh(data, landing, logs)
                 print(f"full {variant} {years} y: {full['wall_s']:.1f} s ok={full['ok']}", flush=True)
                 subprocess.run(["cp", "-a", str(data), str(snap)], check=True)
-        for run in range(args.runs):
+    # Sizes and checkouts interleaved within every round, so a change of machine speed between rounds moves
+    # both sides of the 10 y / 1 y ratio and of the old / new comparison alike.
+    for run in range(args.runs):
+        for years in args.years:
             for variant in (["old", "new"] if run % 2 == 0 else ["new", "old"]):
                 bench, base = benches[variant], args.work / variant
                 data, snap, landing = base / f"data-{years}y", base / f"data-{years}y.snap", base / f"landing-{years}y"
